@@ -1,0 +1,1 @@
+"""moorage: a self-hosted OCI registry with per-registry network access control."""

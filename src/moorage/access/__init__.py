@@ -1,0 +1,1 @@
+"""Who is asking and for which registry: login-server resolution (and, later, the network gate)."""

@@ -1,0 +1,156 @@
+"""The `moorage` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+from aiohttp import web
+
+from moorage.app import create_app, open_stores
+from moorage.config import Settings, SettingsError, default_data_dir
+from moorage.domain.errors import DomainError
+from moorage.domain.registry import Registry, Sku
+
+
+def _settings(**values: Any) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in values.items() if v is not None})
+    except SettingsError as e:
+        raise click.UsageError(str(e)) from None
+
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Where metadata and blobs live [env MOORAGE_DATA_DIR; default {default_data_dir()}].",
+)
+
+
+@click.group()
+@click.version_option(package_name="moorage")
+def main() -> None:
+    """moorage: a self-hosted OCI registry with per-registry network access control."""
+
+
+@main.command()
+@data_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--login-server-suffix",
+    default=None,
+    help="Registries answer at <name>.<suffix> [default: localhost:<port>].",
+)
+@click.option("--default-registry", default=None, help="Registry served on the bare host.")
+@click.option("--max-manifest-bytes", type=int, default=None, help="Largest manifest accepted.")
+def serve(
+    data_dir: Path | None,
+    host: str,
+    port: int,
+    login_server_suffix: str | None,
+    default_registry: str | None,
+    max_manifest_bytes: int | None,
+) -> None:
+    """Run the registry service."""
+    settings = _settings(
+        data_dir=data_dir, host=host, port=port, login_server_suffix=login_server_suffix,
+        default_registry=default_registry, max_manifest_bytes=max_manifest_bytes,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    shown = f"[{host}]" if ":" in host else host
+    where = f"{shown}:{port}"
+
+    def ready(_: str) -> None:
+        click.echo(
+            f"moorage is serving on http://{where} (data in {settings.data_dir})\n"
+            f"  push to the default registry:  {where}/<repository>:<tag>\n"
+            f"  other registries answer at:    <name>.{settings.suffix}\n"
+            "  stop with Ctrl-C",
+            err=False,
+        )
+        sys.stdout.flush()
+
+    web.run_app(create_app(settings), host=host, port=port, print=ready, access_log=None)
+
+
+@main.group()
+def registry() -> None:
+    """Create and list registries in the data directory (until the management API lands)."""
+
+
+@registry.command("create")
+@click.argument("name")
+@click.option(
+    "--sku", type=click.Choice([s.value for s in Sku]), default=Sku.PREMIUM.value,
+    show_default=True,
+)
+@data_dir_option
+@click.option("--port", default=5000, show_default=True, type=int, help="The server's port.")
+@click.option("--login-server-suffix", default=None, help="As given to `moorage serve`.")
+def registry_create(
+    name: str, sku: str, data_dir: Path | None, port: int, login_server_suffix: str | None
+) -> None:
+    """Create a registry named NAME (5-50 letters and digits)."""
+    settings = _settings(data_dir=data_dir, port=port, login_server_suffix=login_server_suffix)
+
+    async def run() -> Registry:
+        db, registries = await open_stores(settings)
+        try:
+            return await registries.create(name, Sku(sku))
+        finally:
+            await db.close()
+
+    _print(_run(run()))
+
+
+@registry.command("list")
+@data_dir_option
+def registry_list(data_dir: Path | None) -> None:
+    """List registries."""
+    settings = _settings(data_dir=data_dir)
+
+    async def run() -> list[Registry]:
+        db, registries = await open_stores(settings)
+        try:
+            return await registries.list()
+        finally:
+            await db.close()
+
+    _print(_run(run()))
+
+
+def _run(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+
+
+def _print(value: Registry | list[Registry]) -> None:
+    def shape(r: Registry) -> dict[str, Any]:
+        data = asdict(r)
+        data["createdAt"] = r.created_at.isoformat()
+        return {
+            "name": r.name,
+            "loginServer": r.login_server,
+            "location": r.location,
+            "sku": {"name": r.sku.value, "tier": r.sku.value},
+            "publicNetworkAccess": r.public_network_access.value,
+            "networkRuleSet": {
+                "defaultAction": r.network_rule_set.default_action.value,
+                "ipRules": [asdict(rule) for rule in r.network_rule_set.ip_rules],
+            },
+            "creationDate": data["createdAt"],
+        }
+
+    out = [shape(r) for r in value] if isinstance(value, list) else shape(value)
+    click.echo(json.dumps(out, indent=2))

@@ -1,0 +1,65 @@
+"""One typed settings object, validated before the server starts."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from moorage.domain.manifest import DEFAULT_MAX_MANIFEST_BYTES
+from moorage.domain.registry import DEFAULT_REGISTRY, check_registry_name
+
+
+class SettingsError(ValueError):
+    """A setting has a value moorage cannot run with; the message names both."""
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("MOORAGE_DATA_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "moorage"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 5000
+    login_server_suffix: str = ""
+    """`<registry>.<suffix>` is a registry's login server; empty means `localhost:<port>`."""
+    default_registry: str = DEFAULT_REGISTRY
+    location: str = "local"
+    max_manifest_bytes: int = DEFAULT_MAX_MANIFEST_BYTES
+    upload_ttl: timedelta = timedelta(hours=24)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"--port: {self.port} is not a TCP port (0-65535)")
+        try:
+            ipaddress.ip_address(self.host)
+        except ValueError:
+            if not self.host or any(c.isspace() or c in "/@" for c in self.host):
+                raise SettingsError(f"--host: {self.host!r} is not an address or host name") from None
+        try:
+            check_registry_name(self.default_registry)
+        except ValueError as e:
+            raise SettingsError(f"--default-registry: {e}") from None
+        if self.max_manifest_bytes < 1024:
+            raise SettingsError(
+                f"--max-manifest-bytes: {self.max_manifest_bytes} is too small (at least 1024)"
+            )
+        suffix = self.login_server_suffix
+        if suffix and (suffix.startswith(".") or "/" in suffix or any(c.isspace() for c in suffix)):
+            raise SettingsError(f"--login-server-suffix: {suffix!r} is not a host[:port] suffix")
+
+    @property
+    def suffix(self) -> str:
+        return self.login_server_suffix or f"localhost:{self.port}"
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.data_dir / 'moorage.db'}"

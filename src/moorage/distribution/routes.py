@@ -1,0 +1,82 @@
+"""The /v2 route table and the middlewares every /v2 request passes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from aiohttp import web
+
+from moorage.distribution import base, blobs, catalog, manifests, referrers, tags, uploads
+from moorage.distribution import context as ctx
+from moorage.distribution.errors import UNKNOWN, UNSUPPORTED, RegistryError, render, translate
+from moorage.domain.errors import DomainError
+
+log = logging.getLogger("moorage.distribution")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+NAME: Final = "{name:.+}"
+API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
+
+# (method, path under /v2, handler). Order matters: uploads before blobs/<digest>.
+ROUTES: Final[tuple[tuple[str, str, Handler], ...]] = (
+    ("GET", "/", base.version),
+    ("GET", "/_catalog", catalog.list_repositories),
+    ("GET", f"/{NAME}/tags/list", tags.list_tags),
+    ("GET", f"/{NAME}/manifests/{{reference}}", manifests.get),
+    ("PUT", f"/{NAME}/manifests/{{reference}}", manifests.put),
+    ("DELETE", f"/{NAME}/manifests/{{reference}}", manifests.delete),
+    ("POST", f"/{NAME}/blobs/uploads/", uploads.start),
+    ("POST", f"/{NAME}/blobs/uploads", uploads.start),
+    ("GET", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.status),
+    ("PATCH", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.patch),
+    ("PUT", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.put),
+    ("DELETE", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.cancel),
+    ("GET", f"/{NAME}/blobs/{{digest}}", blobs.get),
+    ("DELETE", f"/{NAME}/blobs/{{digest}}", blobs.delete),
+    ("GET", f"/{NAME}/referrers/{{digest}}", referrers.list_referrers),
+)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Render every failure as the spec's error body, with the API version header."""
+    try:
+        response = await handler(request)
+    except RegistryError as e:
+        response = render(e)
+    except DomainError as e:
+        response = render(translate(e))
+    except web.HTTPMethodNotAllowed as e:
+        response = render(RegistryError(UNSUPPORTED, f"{request.method} is not supported here"))
+        response.headers["Allow"] = ",".join(sorted(e.allowed_methods))
+    except web.HTTPNotFound:
+        response = render(RegistryError(UNSUPPORTED, f"no such endpoint: {request.path}"))
+        response.set_status(404)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        response = render(RegistryError(UNKNOWN))
+    if not response.prepared:
+        response.headers.update(API_VERSION)
+    return response
+
+
+@web.middleware
+async def resolve_registry(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Find the registry the Host header names; every /v2 handler works inside it."""
+    resolver = request.config_dict[ctx.RESOLVER]
+    request[ctx.REGISTRY_KEY] = await resolver.for_host(request.host)
+    return await handler(request)
+
+
+def create_v2_app() -> web.Application:
+    app = web.Application(middlewares=[errors, resolve_registry])
+    for method, path, handler in ROUTES:
+        if method == "GET":
+            app.router.add_get(path, handler)  # HEAD too, answered by the same handler
+        else:
+            app.router.add_route(method, path, handler)
+    return app

@@ -1,0 +1,1 @@
+"""Pure logic of moorage: no I/O, imports nothing else of ours."""

@@ -1,0 +1,100 @@
+"""Domain exceptions. Wire formats translate them in one table at their boundary."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every domain exception; `detail` is safe to show to a client."""
+
+    def __init__(self, message: str, **detail: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class InvalidDigest(DomainError):
+    pass
+
+
+class UnsupportedDigest(DomainError):
+    pass
+
+
+class InvalidName(DomainError):
+    pass
+
+
+class InvalidTag(DomainError):
+    pass
+
+
+class InvalidManifest(DomainError):
+    pass
+
+
+class ManifestTooLarge(DomainError):
+    pass
+
+
+class ManifestReferenceUnknown(DomainError):
+    """A manifest names a blob or child manifest the repository does not hold."""
+
+
+class RegistryNotFound(DomainError):
+    pass
+
+
+class RegistryExists(DomainError):
+    pass
+
+
+class InvalidRegistryName(DomainError):
+    pass
+
+
+class RepositoryNotFound(DomainError):
+    pass
+
+
+class BlobNotFound(DomainError):
+    pass
+
+
+class ManifestNotFound(DomainError):
+    pass
+
+
+class ManifestNotAcceptable(DomainError):
+    """The stored manifest's media type is not among those the client accepts."""
+
+
+class UploadNotFound(DomainError):
+    pass
+
+
+class UploadOutOfOrder(DomainError):
+    """A chunk does not start where the upload ends (HTTP 416)."""
+
+    def __init__(self, message: str, *, size: int) -> None:
+        super().__init__(message, size=size)
+        self.size = size
+
+
+class DigestMismatch(DomainError):
+    pass
+
+
+class SizeMismatch(DomainError):
+    pass
+
+
+class InvalidRange(DomainError):
+    pass
+
+
+class InvalidPagination(DomainError):
+    pass
+
+
+class BlobInUse(DomainError):
+    """A blob still referenced by a manifest of the repository cannot be unlinked from it."""

@@ -1,0 +1,68 @@
+"""Registry records, shaped for the management API (Microsoft.ContainerRegistry/registries)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from moorage.domain.errors import InvalidRegistryName
+
+_REGISTRY_NAME = re.compile(r"^[a-zA-Z0-9]{5,50}$")
+DEFAULT_REGISTRY = "default"
+
+
+class Sku(StrEnum):
+    BASIC = "Basic"
+    STANDARD = "Standard"
+    PREMIUM = "Premium"
+
+
+class DefaultAction(StrEnum):
+    ALLOW = "Allow"
+    DENY = "Deny"
+
+
+class PublicNetworkAccess(StrEnum):
+    ENABLED = "Enabled"
+    DISABLED = "Disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class IPRule:
+    value: str
+    action: str = "Allow"
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkRuleSet:
+    default_action: DefaultAction = DefaultAction.ALLOW
+    ip_rules: tuple[IPRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    id: int
+    name: str
+    login_server: str
+    location: str
+    sku: Sku
+    public_network_access: PublicNetworkAccess
+    network_rule_set: NetworkRuleSet
+    created_at: datetime
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def check_registry_name(name: str) -> str:
+    """Registry names follow the cloud's rule: 5 to 50 letters and digits."""
+    if not _REGISTRY_NAME.match(name):
+        raise InvalidRegistryName(
+            f"invalid registry name {name!r}: use 5 to 50 letters and digits (a-z, A-Z, 0-9)",
+            name=name,
+        )
+    return name
+
+
+def login_server(name: str, suffix: str) -> str:
+    return f"{name.lower()}.{suffix}"

@@ -1,0 +1,1 @@
+"""Metadata: schema, migrations and queries. Services return frozen dataclasses."""

@@ -1,0 +1,351 @@
+"""Repositories, blob links, manifests and tags of a registry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, insert, select, update
+
+from moorage.domain.digest import is_digest
+from moorage.domain.errors import BlobInUse, BlobNotFound, InvalidManifest, ManifestReferenceUnknown
+from moorage.domain.manifest import ParsedManifest
+from moorage.store.database import Database
+from moorage.store.schema import (
+    blobs,
+    manifest_references,
+    manifests,
+    repositories,
+    repository_blobs,
+    tags,
+)
+from moorage.store.sql import ensure_repository, insert_ignore, repository_id
+from moorage.store.types import ManifestHead, Referrer, StoredManifest, utcnow
+
+
+def _in_repository(registry_id: int, repository: str):  # type: ignore[no-untyped-def]
+    """Condition on repositories joined in: the named repository of the registry."""
+    return (repositories.c.registry_id == registry_id) & (repositories.c.name == repository)
+
+
+class ContentStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- blobs ---------------------------------------------------------------------------
+
+    async def blob_size(self, registry_id: int, repository: str, digest: str) -> int | None:
+        """Size of a blob linked into the repository, or None when it is not there."""
+        query = (
+            select(blobs.c.size)
+            .select_from(
+                repository_blobs.join(blobs, blobs.c.digest == repository_blobs.c.digest).join(
+                    repositories, repositories.c.id == repository_blobs.c.repository_id
+                )
+            )
+            .where(_in_repository(registry_id, repository), repository_blobs.c.digest == digest)
+        )
+        async with self._db.read() as conn:
+            size: int | None = (await conn.execute(query)).scalar()
+        return size
+
+    async def link_blob(self, registry_id: int, repository: str, digest: str, size: int) -> None:
+        """Record a verified blob and make it visible in the repository."""
+        async with self._db.write() as conn:
+            now = utcnow()
+            await insert_ignore(conn, blobs, digest=digest, size=size, created_at=now)
+            repo_id = await ensure_repository(conn, registry_id, repository)
+            await insert_ignore(
+                conn, repository_blobs, repository_id=repo_id, digest=digest, created_at=now
+            )
+
+    async def mount_blob(
+        self, registry_id: int, repository: str, digest: str, source: str | None
+    ) -> int | None:
+        """Link a blob another repository of the registry holds; None when none holds it.
+
+        Without a source repository any repository of the registry may provide it.
+        """
+        query = (
+            select(blobs.c.size)
+            .select_from(
+                repository_blobs.join(blobs, blobs.c.digest == repository_blobs.c.digest).join(
+                    repositories, repositories.c.id == repository_blobs.c.repository_id
+                )
+            )
+            .where(repositories.c.registry_id == registry_id, repository_blobs.c.digest == digest)
+            .limit(1)
+        )
+        if source is not None:
+            query = query.where(repositories.c.name == source)
+        async with self._db.write() as conn:
+            size: int | None = (await conn.execute(query)).scalar()
+            if size is None:
+                return None
+            repo_id = await ensure_repository(conn, registry_id, repository)
+            await insert_ignore(
+                conn, repository_blobs, repository_id=repo_id, digest=digest, created_at=utcnow()
+            )
+        return size
+
+    async def unlink_blob(self, registry_id: int, repository: str, digest: str) -> None:
+        async with self._db.write() as conn:
+            repo_id = await repository_id(conn, registry_id, repository)
+            if repo_id is None:
+                raise BlobNotFound(f"blob {digest} is not in repository {repository}")
+            user = (
+                await conn.execute(
+                    select(manifests.c.digest)
+                    .join(manifest_references, manifest_references.c.manifest_id == manifests.c.id)
+                    .where(
+                        manifests.c.repository_id == repo_id,
+                        manifest_references.c.digest == digest,
+                        manifest_references.c.kind == "blob",
+                    )
+                    .limit(1)
+                )
+            ).scalar()
+            if user is not None:
+                raise BlobInUse(
+                    f"blob {digest} is used by manifest {user} in repository {repository}; "
+                    "delete that manifest first",
+                    digest=digest,
+                    manifest=user,
+                )
+            deleted = await conn.execute(
+                delete(repository_blobs).where(
+                    repository_blobs.c.repository_id == repo_id,
+                    repository_blobs.c.digest == digest,
+                )
+            )
+            if deleted.rowcount == 0:
+                raise BlobNotFound(f"blob {digest} is not in repository {repository}")
+
+    # -- manifests -----------------------------------------------------------------------
+
+    def _manifest_query(self, registry_id: int, repository: str, reference: str):  # type: ignore[no-untyped-def]
+        if is_digest(reference):
+            source = manifests.join(repositories, repositories.c.id == manifests.c.repository_id)
+            match = manifests.c.digest == reference
+        else:
+            source = tags.join(manifests, manifests.c.id == tags.c.manifest_id).join(
+                repositories, repositories.c.id == tags.c.repository_id
+            )
+            match = tags.c.name == reference
+        return source, _in_repository(registry_id, repository) & match
+
+    async def manifest(
+        self, registry_id: int, repository: str, reference: str
+    ) -> StoredManifest | None:
+        source, where = self._manifest_query(registry_id, repository, reference)
+        query = (
+            select(manifests.c.id, manifests.c.digest, manifests.c.media_type, manifests.c.payload)
+            .select_from(source)
+            .where(where)
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else StoredManifest(row[0], row[1], row[2], row[3])
+
+    async def manifest_head(
+        self, registry_id: int, repository: str, reference: str
+    ) -> ManifestHead | None:
+        source, where = self._manifest_query(registry_id, repository, reference)
+        query = (
+            select(manifests.c.digest, manifests.c.media_type, manifests.c.size)
+            .select_from(source)
+            .where(where)
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else ManifestHead(row[0], row[1], row[2])
+
+    async def put_manifest(
+        self,
+        registry_id: int,
+        repository: str,
+        digest: str,
+        parsed: ParsedManifest,
+        payload: bytes,
+        tag: str | None,
+    ) -> None:
+        """Store a manifest (and move a tag to it) once everything it references is there."""
+        async with self._db.write() as conn:
+            repo_id = await ensure_repository(conn, registry_id, repository)
+            await self._check_references(conn, repo_id, repository, parsed)
+            manifest_id = (
+                await conn.execute(
+                    select(manifests.c.id).where(
+                        manifests.c.repository_id == repo_id, manifests.c.digest == digest
+                    )
+                )
+            ).scalar()
+            if manifest_id is None:
+                manifest_id = (
+                    await conn.execute(
+                        insert(manifests)
+                        .values(
+                            repository_id=repo_id,
+                            digest=digest,
+                            media_type=parsed.media_type,
+                            artifact_type=parsed.artifact_type,
+                            size=len(payload),
+                            payload=payload,
+                            subject=str(parsed.subject.digest) if parsed.subject else None,
+                            annotations=parsed.annotations or None,
+                            created_at=utcnow(),
+                        )
+                        .returning(manifests.c.id)
+                    )
+                ).scalar_one()
+                references = {str(d.digest): "blob" for d in parsed.blobs} | {
+                    str(d.digest): "manifest" for d in parsed.children
+                }
+                if references:
+                    await conn.execute(
+                        insert(manifest_references),
+                        [
+                            {"manifest_id": manifest_id, "digest": d, "kind": k}
+                            for d, k in references.items()
+                        ],
+                    )
+            if tag is not None:
+                await self._set_tag(conn, repo_id, tag, manifest_id)
+
+    async def _set_tag(self, conn, repo_id: int, tag: str, manifest_id: int) -> None:  # type: ignore[no-untyped-def]
+        moved = await conn.execute(
+            update(tags)
+            .where(tags.c.repository_id == repo_id, tags.c.name == tag)
+            .values(manifest_id=manifest_id, updated_at=utcnow())
+        )
+        if moved.rowcount == 0:
+            await conn.execute(
+                insert(tags).values(
+                    repository_id=repo_id, name=tag, manifest_id=manifest_id, updated_at=utcnow()
+                )
+            )
+
+    async def _check_references(self, conn, repo_id: int, repository: str, parsed: ParsedManifest) -> None:  # type: ignore[no-untyped-def]
+        missing: list[str] = []
+        required = parsed.required_blobs
+        if required:
+            wanted = {str(d.digest) for d in required}
+            found = dict(
+                (
+                    await conn.execute(
+                        select(repository_blobs.c.digest, blobs.c.size)
+                        .join(blobs, blobs.c.digest == repository_blobs.c.digest)
+                        .where(
+                            repository_blobs.c.repository_id == repo_id,
+                            repository_blobs.c.digest.in_(wanted),
+                        )
+                    )
+                ).all()
+            )
+            for d in required:
+                size = found.get(str(d.digest))
+                if size is None:
+                    missing.append(str(d.digest))
+                elif size != d.size:
+                    raise InvalidManifest(
+                        f"descriptor of {d.digest} says size {d.size}; the blob has {size} bytes",
+                        digest=str(d.digest),
+                    )
+        if parsed.children:
+            wanted = {str(d.digest) for d in parsed.children}
+            present = set(
+                (
+                    await conn.execute(
+                        select(manifests.c.digest).where(
+                            manifests.c.repository_id == repo_id, manifests.c.digest.in_(wanted)
+                        )
+                    )
+                ).scalars()
+            )
+            missing.extend(str(d.digest) for d in parsed.children if str(d.digest) not in present)
+        if missing:
+            raise ManifestReferenceUnknown(
+                f"manifest references {len(missing)} blob(s) or manifest(s) not in repository "
+                f"{repository}: {', '.join(sorted(set(missing)))}",
+                digests=sorted(set(missing)),
+            )
+
+    async def delete_manifest(self, registry_id: int, repository: str, digest: str) -> bool:
+        """Delete a manifest and every tag on it. Blobs stay: other manifests may use them."""
+        async with self._db.write() as conn:
+            repo_id = await repository_id(conn, registry_id, repository)
+            if repo_id is None:
+                return False
+            result = await conn.execute(
+                delete(manifests).where(
+                    manifests.c.repository_id == repo_id, manifests.c.digest == digest
+                )
+            )
+            return bool(result.rowcount)
+
+    async def delete_tag(self, registry_id: int, repository: str, tag: str) -> bool:
+        async with self._db.write() as conn:
+            repo_id = await repository_id(conn, registry_id, repository)
+            if repo_id is None:
+                return False
+            result = await conn.execute(
+                delete(tags).where(tags.c.repository_id == repo_id, tags.c.name == tag)
+            )
+            return bool(result.rowcount)
+
+    # -- listings ------------------------------------------------------------------------
+
+    async def tags(
+        self, registry_id: int, repository: str, limit: int | None, last: str | None
+    ) -> list[str] | None:
+        """Tags in lexical order after `last`; None when the repository does not exist."""
+        async with self._db.read() as conn:
+            repo_id = await repository_id(conn, registry_id, repository)
+            if repo_id is None:
+                return None
+            query = select(tags.c.name).where(tags.c.repository_id == repo_id)
+            return await _page(conn, query, tags.c.name, limit, last)
+
+    async def catalog(self, registry_id: int, limit: int | None, last: str | None) -> list[str]:
+        query = select(repositories.c.name).where(repositories.c.registry_id == registry_id)
+        async with self._db.read() as conn:
+            return await _page(conn, query, repositories.c.name, limit, last)
+
+    async def referrers(
+        self, registry_id: int, repository: str, subject: str, artifact_type: str | None
+    ) -> list[Referrer]:
+        query = (
+            select(
+                manifests.c.digest,
+                manifests.c.media_type,
+                manifests.c.size,
+                manifests.c.artifact_type,
+                manifests.c.annotations,
+            )
+            .join(repositories, repositories.c.id == manifests.c.repository_id)
+            .where(_in_repository(registry_id, repository), manifests.c.subject == subject)
+            .order_by(manifests.c.created_at, manifests.c.digest)
+        )
+        if artifact_type is not None:
+            query = query.where(manifests.c.artifact_type == artifact_type)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [Referrer(*row) for row in rows]
+
+    async def count_manifests(self, registry_id: int) -> int:
+        query = (
+            select(func.count())
+            .select_from(manifests.join(repositories))
+            .where(repositories.c.registry_id == registry_id)
+        )
+        async with self._db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+
+async def _page(conn, query, column, limit: int | None, last: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+    if last:
+        query = query.where(column > last)
+    query = query.order_by(column)
+    if limit is not None:
+        query = query.limit(limit)
+    names: Sequence[str] = (await conn.execute(query)).scalars().all()
+    return list(names)

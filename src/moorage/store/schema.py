@@ -1,0 +1,139 @@
+"""Metadata schema. Alembic migrations (store/migrations) create and evolve it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+registries = Table(
+    "registries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(50), nullable=False),
+    # Lower-cased name: registry names are unique regardless of case, as in the cloud.
+    Column("name_key", String(50), nullable=False, unique=True),
+    Column("login_server", String(300), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("sku", String(16), nullable=False),
+    Column("public_network_access", String(16), nullable=False),
+    Column("default_action", String(8), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+ip_rules = Table(
+    "ip_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "registry_id", ForeignKey("registries.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("value", String(64), nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("registry_id", "value"),
+)
+
+repositories = Table(
+    "repositories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("registry_id", ForeignKey("registries.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("registry_id", "name"),
+)
+
+# Every verified blob the service holds, once, whatever repositories link it.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("digest", String(140), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A blob is visible in a repository only through a link.
+repository_blobs = Table(
+    "repository_blobs",
+    metadata,
+    Column(
+        "repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("digest", ForeignKey("blobs.digest"), primary_key=True, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+manifests = Table(
+    "manifests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("digest", String(140), nullable=False),
+    Column("media_type", String(255), nullable=False),
+    Column("artifact_type", String(255), nullable=True),
+    Column("size", Integer, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("subject", String(140), nullable=True),
+    Column("annotations", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("repository_id", "digest"),
+    Index("ix_manifests_repository_id_subject", "repository_id", "subject"),
+)
+
+# What a manifest points at: its blobs (kind "blob") and child manifests (kind "manifest").
+manifest_references = Table(
+    "manifest_references",
+    metadata,
+    Column("manifest_id", ForeignKey("manifests.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", String(140), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Index("ix_manifest_references_digest", "digest"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column(
+        "repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("name", String(128), primary_key=True),
+    Column("manifest_id", ForeignKey("manifests.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("registry_id", ForeignKey("registries.id", ondelete="CASCADE"), nullable=False),
+    Column("repository", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, index=True),
+)
