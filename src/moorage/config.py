@@ -43,7 +43,9 @@ class Settings:
             ipaddress.ip_address(self.host)
         except ValueError:
             if not self.host or any(c.isspace() or c in "/@" for c in self.host):
-                raise SettingsError(f"--host: {self.host!r} is not an address or host name") from None
+                raise SettingsError(
+                    f"--host: {self.host!r} is not an address or host name"
+                ) from None
         try:
             check_registry_name(self.default_registry)
         except ValueError as e:

@@ -30,7 +30,9 @@ class BlobDriver(Protocol):
     def local_path(self, digest: str) -> str | None:
         """A path the server may sendfile() from, for drivers on local disk; else None."""
 
-    def reader(self, digest: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+    def reader(
+        self, digest: str, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
         """Stream a published blob (or a byte range of it)."""
 
     async def delete(self, digest: str) -> bool:

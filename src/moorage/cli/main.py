@@ -61,8 +61,12 @@ def serve(
 ) -> None:
     """Run the registry service."""
     settings = _settings(
-        data_dir=data_dir, host=host, port=port, login_server_suffix=login_server_suffix,
-        default_registry=default_registry, max_manifest_bytes=max_manifest_bytes,
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        login_server_suffix=login_server_suffix,
+        default_registry=default_registry,
+        max_manifest_bytes=max_manifest_bytes,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
@@ -90,7 +94,9 @@ def registry() -> None:
 @registry.command("create")
 @click.argument("name")
 @click.option(
-    "--sku", type=click.Choice([s.value for s in Sku]), default=Sku.PREMIUM.value,
+    "--sku",
+    type=click.Choice([s.value for s in Sku]),
+    default=Sku.PREMIUM.value,
     show_default=True,
 )
 @data_dir_option
@@ -121,7 +127,7 @@ def registry_list(data_dir: Path | None) -> None:
     async def run() -> list[Registry]:
         db, registries = await open_stores(settings)
         try:
-            return await registries.list()
+            return await registries.all()
         finally:
             await db.close()
 

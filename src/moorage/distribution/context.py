@@ -49,7 +49,7 @@ def body(request: web.Request) -> AsyncIterator[bytes]:
 
 
 def content_range(request: web.Request) -> tuple[int | None, int | None]:
-    """(start, length) from Content-Range, checked against Content-Length; (None, None) if absent."""
+    """(start, length) of Content-Range, checked against Content-Length; (None, None) if none."""
     header = request.headers.get("Content-Range")
     if header is None:
         return None, None

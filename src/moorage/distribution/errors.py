@@ -34,53 +34,112 @@ def _register(code: str, status: int, message: str, description: str) -> ErrorCo
 
 
 # The codes of the OCI Distribution Spec 1.1, code-1 to code-14.
-BLOB_UNKNOWN = _register("BLOB_UNKNOWN", 404, "blob unknown to registry",
-                         "The blob is not in the repository.")
-BLOB_UPLOAD_INVALID = _register("BLOB_UPLOAD_INVALID", 400, "blob upload invalid",
-                                "The upload failed and can no longer proceed.")
-BLOB_UPLOAD_UNKNOWN = _register("BLOB_UPLOAD_UNKNOWN", 404, "blob upload unknown to registry",
-                                "The upload was cancelled, completed or never started.")
-DIGEST_INVALID = _register("DIGEST_INVALID", 400, "provided digest did not match uploaded content",
-                           "A digest is malformed, unsupported, or not that of the content.")
-MANIFEST_BLOB_UNKNOWN = _register("MANIFEST_BLOB_UNKNOWN", 400,
-                                  "manifest references a manifest or blob unknown to registry",
-                                  "Push every blob and child manifest before the manifest.")
-MANIFEST_INVALID = _register("MANIFEST_INVALID", 400, "manifest invalid",
-                             "The manifest failed validation.")
-MANIFEST_UNKNOWN = _register("MANIFEST_UNKNOWN", 404, "manifest unknown to registry",
-                             "No manifest with that tag or digest in the repository.")
-NAME_INVALID = _register("NAME_INVALID", 400, "invalid repository name",
-                         "The repository name does not match the spec's grammar.")
-NAME_UNKNOWN = _register("NAME_UNKNOWN", 404, "repository name not known to registry",
-                         "The repository does not exist in this registry.")
-SIZE_INVALID = _register("SIZE_INVALID", 400, "provided length did not match content length",
-                         "Content-Length or Content-Range disagree with the content sent.")
-UNAUTHORIZED = _register("UNAUTHORIZED", 401, "authentication required",
-                         "The client must authenticate.")
-DENIED = _register("DENIED", 403, "requested access to the resource is denied",
-                   "The client may not perform this operation.")
-UNSUPPORTED = _register("UNSUPPORTED", 405, "the operation is unsupported",
-                        "The operation or its parameters are not supported.")
-TOOMANYREQUESTS = _register("TOOMANYREQUESTS", 429, "too many requests",
-                            "The client sent too many requests; retry later.")
+BLOB_UNKNOWN = _register(
+    "BLOB_UNKNOWN", 404, "blob unknown to registry", "The blob is not in the repository."
+)
+BLOB_UPLOAD_INVALID = _register(
+    "BLOB_UPLOAD_INVALID",
+    400,
+    "blob upload invalid",
+    "The upload failed and can no longer proceed.",
+)
+BLOB_UPLOAD_UNKNOWN = _register(
+    "BLOB_UPLOAD_UNKNOWN",
+    404,
+    "blob upload unknown to registry",
+    "The upload was cancelled, completed or never started.",
+)
+DIGEST_INVALID = _register(
+    "DIGEST_INVALID",
+    400,
+    "provided digest did not match uploaded content",
+    "A digest is malformed, unsupported, or not that of the content.",
+)
+MANIFEST_BLOB_UNKNOWN = _register(
+    "MANIFEST_BLOB_UNKNOWN",
+    400,
+    "manifest references a manifest or blob unknown to registry",
+    "Push every blob and child manifest before the manifest.",
+)
+MANIFEST_INVALID = _register(
+    "MANIFEST_INVALID", 400, "manifest invalid", "The manifest failed validation."
+)
+MANIFEST_UNKNOWN = _register(
+    "MANIFEST_UNKNOWN",
+    404,
+    "manifest unknown to registry",
+    "No manifest with that tag or digest in the repository.",
+)
+NAME_INVALID = _register(
+    "NAME_INVALID",
+    400,
+    "invalid repository name",
+    "The repository name does not match the spec's grammar.",
+)
+NAME_UNKNOWN = _register(
+    "NAME_UNKNOWN",
+    404,
+    "repository name not known to registry",
+    "The repository does not exist in this registry.",
+)
+SIZE_INVALID = _register(
+    "SIZE_INVALID",
+    400,
+    "provided length did not match content length",
+    "Content-Length or Content-Range disagree with the content sent.",
+)
+UNAUTHORIZED = _register(
+    "UNAUTHORIZED", 401, "authentication required", "The client must authenticate."
+)
+DENIED = _register(
+    "DENIED",
+    403,
+    "requested access to the resource is denied",
+    "The client may not perform this operation.",
+)
+UNSUPPORTED = _register(
+    "UNSUPPORTED",
+    405,
+    "the operation is unsupported",
+    "The operation or its parameters are not supported.",
+)
+TOOMANYREQUESTS = _register(
+    "TOOMANYREQUESTS", 429, "too many requests", "The client sent too many requests; retry later."
+)
 # Codes beyond the spec, with the status each situation calls for.
-MANIFEST_TOO_LARGE = _register("MANIFEST_INVALID", 413, "manifest too large",
-                               "The manifest is over the registry's size limit (4 MiB default).")
-TAG_INVALID = _register("TAG_INVALID", 400, "invalid tag",
-                        "The tag does not match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.")
-RANGE_INVALID = _register("RANGE_INVALID", 416, "invalid content range",
-                          "A chunk must start where the upload ends.")
-BLOB_IN_USE = _register("BLOB_IN_USE", 409, "blob is referenced by a manifest",
-                        "Delete the manifests that use a blob before the blob.")
-PAGINATION_NUMBER_INVALID = _register("PAGINATION_NUMBER_INVALID", 400,
-                                      "invalid number of results requested",
-                                      "n must be a non-negative integer.")
+MANIFEST_TOO_LARGE = _register(
+    "MANIFEST_INVALID",
+    413,
+    "manifest too large",
+    "The manifest is over the registry's size limit (4 MiB default).",
+)
+TAG_INVALID = _register(
+    "TAG_INVALID", 400, "invalid tag", "The tag does not match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}."
+)
+RANGE_INVALID = _register(
+    "RANGE_INVALID", 416, "invalid content range", "A chunk must start where the upload ends."
+)
+BLOB_IN_USE = _register(
+    "BLOB_IN_USE",
+    409,
+    "blob is referenced by a manifest",
+    "Delete the manifests that use a blob before the blob.",
+)
+PAGINATION_NUMBER_INVALID = _register(
+    "PAGINATION_NUMBER_INVALID",
+    400,
+    "invalid number of results requested",
+    "n must be a non-negative integer.",
+)
 UNKNOWN = _register("UNKNOWN", 500, "unknown error", "The server failed; see its log.")
 
 
 class RegistryError(Exception):
     def __init__(
-        self, error: ErrorCode, message: str | None = None, detail: Any = None,
+        self,
+        error: ErrorCode,
+        message: str | None = None,
+        detail: Any = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message or error.message)
@@ -116,7 +175,7 @@ TRANSLATION: dict[type[domain.DomainError], ErrorCode] = {
 
 def translate(exc: domain.DomainError) -> RegistryError:
     for cls in type(exc).__mro__:
-        code = TRANSLATION.get(cls)  # type: ignore[arg-type]
+        code = TRANSLATION.get(cls)
         if code is not None:
             return RegistryError(code, exc.message, exc.detail or None)
     return RegistryError(UNKNOWN, exc.message)

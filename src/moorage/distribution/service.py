@@ -128,7 +128,11 @@ class RegistryContent:
             return size
 
     async def monolithic(
-        self, registry_id: int, repository: str, digest: Digest, body: AsyncIterator[bytes],
+        self,
+        registry_id: int,
+        repository: str,
+        digest: Digest,
+        body: AsyncIterator[bytes],
         length: int | None,
     ) -> int:
         upload = await self.start_upload(registry_id, repository)
@@ -186,7 +190,8 @@ class RegistryContent:
         if length is not None and received != length:
             raise SizeMismatch(
                 f"received {received} bytes where the request declared {length}",
-                received=received, declared=length,
+                received=received,
+                declared=length,
             )
         return offset + received
 
@@ -217,7 +222,11 @@ class RegistryContent:
     # -- manifests -----------------------------------------------------------------------
 
     async def put_manifest(
-        self, registry_id: int, repository: str, reference: str, payload: bytes,
+        self,
+        registry_id: int,
+        repository: str,
+        reference: str,
+        payload: bytes,
         content_type: str | None,
     ) -> tuple[Digest, ParsedManifest]:
         if len(payload) > self.max_manifest_bytes:
@@ -237,9 +246,7 @@ class RegistryContent:
             tag = check_tag(reference)
             digest = Digest.of(payload)
         parsed = parse_manifest(payload, content_type, limit=self.max_manifest_bytes)
-        await self.content.put_manifest(
-            registry_id, repository, str(digest), parsed, payload, tag
-        )
+        await self.content.put_manifest(registry_id, repository, str(digest), parsed, payload, tag)
         return digest, parsed
 
 

@@ -11,9 +11,7 @@ from moorage.domain.errors import RepositoryNotFound
 async def list_tags(request: web.Request) -> web.Response:
     registry, name = ctx.registry(request), ctx.repository(request)
     limit, last = ctx.page(request)
-    found = await ctx.content(request).content.tags(
-        registry.id, name, ctx.fetch_size(limit), last
-    )
+    found = await ctx.content(request).content.tags(registry.id, name, ctx.fetch_size(limit), last)
     if found is None:
         raise RepositoryNotFound(f"repository {name} is not in registry {registry.name}", name=name)
     names, headers = ctx.paginate(request, limit, found)

@@ -179,8 +179,12 @@ def parse_manifest(
     if "manifests" not in doc:
         raise InvalidManifest("an index needs a manifests list", field="manifests")
     return ParsedManifest(
-        kind, _descriptors(doc, "blobs"), _descriptors(doc, "manifests"), subject,
-        artifact_type, annotations,
+        kind,
+        _descriptors(doc, "blobs"),
+        _descriptors(doc, "manifests"),
+        subject,
+        artifact_type,
+        annotations,
     )
 
 

@@ -15,8 +15,7 @@ MAX_REPOSITORY_LENGTH = 255
 def check_repository(name: str) -> str:
     if len(name) > MAX_REPOSITORY_LENGTH:
         raise InvalidName(
-            f"repository name is {len(name)} characters long; the limit is "
-            f"{MAX_REPOSITORY_LENGTH}",
+            f"repository name is {len(name)} characters long; the limit is {MAX_REPOSITORY_LENGTH}",
             name=name[:64] + "...",
         )
     if not _REPOSITORY.match(name):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, FromClause, Select, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from moorage.domain.digest import is_digest
 from moorage.domain.errors import BlobInUse, BlobNotFound, InvalidManifest, ManifestReferenceUnknown
@@ -22,7 +21,7 @@ from moorage.store.sql import ensure_repository, insert_ignore, repository_id
 from moorage.store.types import ManifestHead, Referrer, StoredManifest, utcnow
 
 
-def _in_repository(registry_id: int, repository: str):  # type: ignore[no-untyped-def]
+def _in_repository(registry_id: int, repository: str) -> ColumnElement[bool]:
     """Condition on repositories joined in: the named repository of the registry."""
     return (repositories.c.registry_id == registry_id) & (repositories.c.name == repository)
 
@@ -122,7 +121,9 @@ class ContentStore:
 
     # -- manifests -----------------------------------------------------------------------
 
-    def _manifest_query(self, registry_id: int, repository: str, reference: str):  # type: ignore[no-untyped-def]
+    def _manifest_query(
+        self, registry_id: int, repository: str, reference: str
+    ) -> tuple[FromClause, ColumnElement[bool]]:
         if is_digest(reference):
             source = manifests.join(repositories, repositories.c.id == manifests.c.repository_id)
             match = manifests.c.digest == reference
@@ -211,7 +212,9 @@ class ContentStore:
             if tag is not None:
                 await self._set_tag(conn, repo_id, tag, manifest_id)
 
-    async def _set_tag(self, conn, repo_id: int, tag: str, manifest_id: int) -> None:  # type: ignore[no-untyped-def]
+    async def _set_tag(
+        self, conn: AsyncConnection, repo_id: int, tag: str, manifest_id: int
+    ) -> None:
         moved = await conn.execute(
             update(tags)
             .where(tags.c.repository_id == repo_id, tags.c.name == tag)
@@ -224,7 +227,9 @@ class ContentStore:
                 )
             )
 
-    async def _check_references(self, conn, repo_id: int, repository: str, parsed: ParsedManifest) -> None:  # type: ignore[no-untyped-def]
+    async def _check_references(
+        self, conn: AsyncConnection, repo_id: int, repository: str, parsed: ParsedManifest
+    ) -> None:
         missing: list[str] = []
         required = parsed.required_blobs
         if required:
@@ -341,11 +346,16 @@ class ContentStore:
             return int((await conn.execute(query)).scalar_one())
 
 
-async def _page(conn, query, column, limit: int | None, last: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+async def _page(
+    conn: AsyncConnection,
+    query: Select[tuple[str]],
+    column: ColumnElement[str],
+    limit: int | None,
+    last: str | None,
+) -> list[str]:
     if last:
         query = query.where(column > last)
     query = query.order_by(column)
     if limit is not None:
         query = query.limit(limit)
-    names: Sequence[str] = (await conn.execute(query)).scalars().all()
-    return list(names)
+    return [str(name) for name in (await conn.execute(query)).scalars()]

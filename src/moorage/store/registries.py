@@ -65,7 +65,7 @@ class RegistryStore:
             raise RegistryNotFound(f"registry {name!r} not found", name=name)
         return found[0]
 
-    async def list(self) -> list[Registry]:
+    async def all(self) -> list[Registry]:
         return await self._select(None)
 
     async def _select(self, where: Any) -> list[Registry]:

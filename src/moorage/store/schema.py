@@ -14,7 +14,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
 
@@ -79,9 +78,7 @@ blobs = Table(
 repository_blobs = Table(
     "repository_blobs",
     metadata,
-    Column(
-        "repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True),
     Column("digest", ForeignKey("blobs.digest"), primary_key=True, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -90,9 +87,7 @@ manifests = Table(
     "manifests",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False),
     Column("digest", String(140), nullable=False),
     Column("media_type", String(255), nullable=False),
     Column("artifact_type", String(255), nullable=True),
@@ -118,12 +113,11 @@ manifest_references = Table(
 tags = Table(
     "tags",
     metadata,
-    Column(
-        "repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True),
     Column("name", String(128), primary_key=True),
-    Column("manifest_id", ForeignKey("manifests.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column(
+        "manifest_id", ForeignKey("manifests.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -29,9 +29,7 @@ async def repository_id(conn: AsyncConnection, registry_id: int, name: str) -> i
 
 
 async def ensure_repository(conn: AsyncConnection, registry_id: int, name: str) -> int:
-    await insert_ignore(
-        conn, repositories, registry_id=registry_id, name=name, created_at=utcnow()
-    )
+    await insert_ignore(conn, repositories, registry_id=registry_id, name=name, created_at=utcnow())
     found = await repository_id(conn, registry_id, name)
     assert found is not None  # inserted or already there, inside this transaction
     return found

@@ -20,8 +20,12 @@ class UploadStore:
         async with self._db.write() as conn:
             await conn.execute(
                 insert(uploads).values(
-                    id=upload_id, registry_id=registry_id, repository=repository, size=0,
-                    created_at=now, updated_at=now,
+                    id=upload_id,
+                    registry_id=registry_id,
+                    repository=repository,
+                    size=0,
+                    created_at=now,
+                    updated_at=now,
                 )
             )
         return Upload(upload_id, registry_id, repository, 0, now)
@@ -31,7 +35,10 @@ class UploadStore:
             row = (
                 await conn.execute(
                     select(
-                        uploads.c.id, uploads.c.registry_id, uploads.c.repository, uploads.c.size,
+                        uploads.c.id,
+                        uploads.c.registry_id,
+                        uploads.c.repository,
+                        uploads.c.size,
                         uploads.c.updated_at,
                     ).where(uploads.c.id == upload_id)
                 )
@@ -43,9 +50,9 @@ class UploadStore:
     async def set_size(self, upload_id: str, size: int) -> None:
         async with self._db.write() as conn:
             await conn.execute(
-                update(uploads).where(uploads.c.id == upload_id).values(
-                    size=size, updated_at=utcnow()
-                )
+                update(uploads)
+                .where(uploads.c.id == upload_id)
+                .values(size=size, updated_at=utcnow())
             )
 
     async def delete(self, upload_id: str) -> bool:

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from moorage.domain.registry import Registry
+from moorage.store.content import ContentStore
+from moorage.store.database import Database
+from moorage.store.registries import RegistryStore
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database.for_data_dir(tmp_path)
+    await database.migrate()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def registries(db: Database) -> RegistryStore:
+    return RegistryStore(db, login_server_suffix="localhost:5000", location="local")
+
+
+@pytest.fixture
+async def registry(registries: RegistryStore) -> Registry:
+    return await registries.create("testreg1")
+
+
+@pytest.fixture
+def content(db: Database) -> ContentStore:
+    return ContentStore(db)
