@@ -44,8 +44,8 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_manifest_bytes + 1024)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_lifecycle)
+    app.router.add_get("/v2", _to_v2_root)  # before the sub-app, whose prefix would take it
     app.add_subapp("/v2", create_v2_app())
-    app.router.add_get("/v2", _to_v2_root)
     return app
 
 

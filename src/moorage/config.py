@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from moorage.domain.errors import DomainError
 from moorage.domain.manifest import DEFAULT_MAX_MANIFEST_BYTES
 from moorage.domain.registry import DEFAULT_REGISTRY, check_registry_name
 
@@ -48,8 +49,8 @@ class Settings:
                 ) from None
         try:
             check_registry_name(self.default_registry)
-        except ValueError as e:
-            raise SettingsError(f"--default-registry: {e}") from None
+        except DomainError as e:
+            raise SettingsError(f"--default-registry: {e.message}") from None
         if self.max_manifest_bytes < 1024:
             raise SettingsError(
                 f"--max-manifest-bytes: {self.max_manifest_bytes} is too small (at least 1024)"

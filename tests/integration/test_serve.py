@@ -1,0 +1,67 @@
+"""`moorage serve` as a user runs it: start, print where to push, stop cleanly, refuse bad input."""
+
+from __future__ import annotations
+
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.server import Server, free_port
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
+    server = Server(tmp_path / "data", free_port()).start()
+    assert server.stop(sig) == 0
+    log = server.log()
+    assert "Traceback" not in log, log
+    assert "push to the default registry:  127.0.0.1:" in log, log
+
+
+def test_data_dir_is_private_and_holds_the_database(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", free_port()).start()
+    server.stop()
+    mode = stat.S_IMODE((tmp_path / "data").stat().st_mode)
+    assert mode == 0o700, oct(mode)
+    assert (tmp_path / "data" / "moorage.db").is_file()
+
+
+def test_default_registry_answers_on_the_bare_host_and_its_login_server(server: Server) -> None:
+    for host in (server.address, f"default.localhost:{server.port}", f"localhost:{server.port}"):
+        response = httpx.get(f"{server.url}/v2/", headers={"Host": host})
+        assert response.status_code == 200, (host, response.text)
+        assert response.headers["Docker-Distribution-API-Version"] == "registry/2.0"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "--port: 70000 is not a TCP port"),
+        (["--default-registry", "bad-name"], "--default-registry: invalid registry name"),
+        (["--max-manifest-bytes", "10"], "--max-manifest-bytes: 10 is too small"),
+        (["--login-server-suffix", "a/b"], "--login-server-suffix: 'a/b'"),
+    ],
+)
+def test_bad_settings_stop_before_start(tmp_path: Path, args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "moorage", "serve", "--data-dir", str(tmp_path / "d"), *args],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_registry_create_names_bad_input(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "moorage", "registry", "create", "my-registry",
+         "--data-dir", str(tmp_path / "d")],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert result.returncode == 1
+    assert "invalid registry name 'my-registry'" in result.stderr, result.stderr
