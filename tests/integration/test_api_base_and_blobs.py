@@ -18,12 +18,6 @@ import pytest
 from tests.support.oci import make_image
 from tests.support.server import Server
 
-# tests/support/server.py leaves the server log file handle open (ResourceWarning when it is
-# collected, at server start); ignore exactly that until it closes the handle after Popen.
-pytestmark = pytest.mark.filterwarnings(
-    r"ignore:Exception ignored in. <_io.FileIO name=.*server-\d+\.log"
-    ":pytest.PytestUnraisableExceptionWarning"
-)
 API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
 
 

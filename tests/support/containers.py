@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +27,13 @@ SYSTEM_CACHE = "/var/lib/containers/cache"
 TIMEOUT = 120
 _PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy"}
 
-# sh -c script: $0 = cache dir, $1 = hosts file or "", then the command.
+# sh -c script: $0 = cache dir, $1 = hosts file or "", $2 = "run" for an empty /run (podman
+# leaves its network run directory there), then the command.
 _NAMESPACE_SCRIPT = (
-    'set -e; mkdir -p {cache}; mount --bind "$0" {cache}; '
-    'if [ -n "$1" ]; then mount --bind "$1" /etc/hosts; fi; shift; exec "$@"'
-).format(cache=SYSTEM_CACHE)
+    f'set -e; mkdir -p {SYSTEM_CACHE}; mount --bind "$0" {SYSTEM_CACHE}; '
+    'if [ -n "$1" ]; then mount --bind "$1" /etc/hosts; fi; '
+    'if [ "$2" = run ]; then mount -t tmpfs -o mode=755 tmpfs /run; fi; shift 2; exec "$@"'
+)
 
 
 @functools.cache
@@ -40,7 +43,10 @@ def _private_mounts_error() -> str | None:
         return "unshare is not installed (util-linux)"
     probe = subprocess.run(
         ["unshare", "-m", "sh", "-c", "mount --bind /etc/hosts /etc/hosts"],
-        capture_output=True, text=True, check=False, timeout=30,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
     )
     if probe.returncode != 0:
         return f"unshare -m + mount --bind failed: {probe.stderr.strip()}"
@@ -71,11 +77,12 @@ def ok(result: subprocess.CompletedProcess[bytes]) -> subprocess.CompletedProces
 
 @dataclass
 class Tools:
-    """skopeo and podman with their own configuration under `root`."""
+    """skopeo and podman with their own configuration under `root`; `close()` when done."""
 
     root: Path
     hosts: dict[str, str] = field(default_factory=dict)
     """Extra /etc/hosts entries (name -> address) the tools see."""
+    _runroot: Path | None = None
 
     def __post_init__(self) -> None:
         require_private_mounts()
@@ -84,6 +91,7 @@ class Tools:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         policy = {"default": [{"type": "insecureAcceptAnything"}]}
         (self.root / "policy.json").write_text(json.dumps(policy))
+        (self.root / "auth.json").write_text('{"auths": {}}')  # podman wants it to exist
         # c/image reads $HOME/.config/containers/policy.json before /etc/containers/policy.json.
         (self.root / "home/.config/containers/policy.json").write_text(json.dumps(policy))
         (self.root / "registries.conf").write_text(
@@ -96,13 +104,33 @@ class Tools:
             f'events_logfile_path = "{self.root / "events.log"}"\n'
             f'tmp_dir = "{self.root / "tmp" / "libpod"}"\n'
             f'image_copy_tmp_dir = "{self.root / "tmp"}"\n'
+            "[network]\n"
+            f'network_config_dir = "{self.root / "networks"}"\n'
         )
-        (self.root / "storage.conf").write_text(
-            "[storage]\n"
-            'driver = "vfs"\n'
-            f'runroot = "{self.root / "runroot"}"\n'
-            f'graphroot = "{self.root / "storage"}"\n'
-        )
+
+    @property
+    def runroot(self) -> Path:
+        """podman refuses a runroot over 50 characters, so this one is a short path in /tmp."""
+        if self._runroot is None:
+            self._runroot = Path(tempfile.mkdtemp(prefix="moorage-run-", dir="/tmp"))
+            (self.root / "storage.conf").write_text(
+                "[storage]\n"
+                'driver = "vfs"\n'
+                f'runroot = "{self._runroot}"\n'
+                f'graphroot = "{self.root / "storage"}"\n'
+            )
+        return self._runroot
+
+    def close(self) -> None:
+        if self._runroot is not None:
+            shutil.rmtree(self._runroot, ignore_errors=True)
+            self._runroot = None
+
+    def __enter__(self) -> Tools:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k.lower() not in _PROXY_VARS}
@@ -113,8 +141,9 @@ class Tools:
             REGISTRY_AUTH_FILE=str(self.root / "auth.json"),
             CONTAINERS_REGISTRIES_CONF=str(self.root / "registries.conf"),
             CONTAINERS_CONF=str(self.root / "containers.conf"),
-            CONTAINERS_STORAGE_CONF=str(self.root / "storage.conf"),
         )
+        if (self.root / "storage.conf").exists():  # written once podman needs it
+            env["CONTAINERS_STORAGE_CONF"] = str(self.root / "storage.conf")
         return env
 
     def fresh_cache(self, name: str) -> Path:
@@ -124,7 +153,12 @@ class Tools:
         return path
 
     def run(
-        self, argv: list[str], *, cache: Path | None = None, timeout: float = TIMEOUT
+        self,
+        argv: list[str],
+        *,
+        cache: Path | None = None,
+        private_run: bool = False,
+        timeout: float = TIMEOUT,
     ) -> subprocess.CompletedProcess[bytes]:
         hosts = ""
         if self.hosts:
@@ -134,8 +168,15 @@ class Tools:
             hosts_file.write_text("\n".join(lines) + "\n")
             hosts = str(hosts_file)
         wrapped = [
-            "unshare", "-m", "sh", "-c", _NAMESPACE_SCRIPT,
-            str(cache or self.root / "cache"), hosts, *argv,
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            _NAMESPACE_SCRIPT,
+            str(cache or self.root / "cache"),
+            hosts,
+            "run" if private_run else "",
+            *argv,
         ]
         result = subprocess.run(
             wrapped, capture_output=True, env=self.env(), check=False, timeout=timeout
@@ -151,11 +192,22 @@ class Tools:
     def podman(self, *args: str, cache: Path | None = None) -> subprocess.CompletedProcess[bytes]:
         require("podman")
         argv = [
-            "podman", "--root", str(self.root / "storage"), "--runroot", str(self.root / "runroot"),
-            "--storage-driver", "vfs", "--tmpdir", str(self.root / "tmp" / "libpod"),
-            "--cgroup-manager", "cgroupfs", "--events-backend", "file", *args,
+            "podman",
+            "--root",
+            str(self.root / "storage"),
+            "--runroot",
+            str(self.runroot),
+            "--storage-driver",
+            "vfs",
+            "--tmpdir",
+            str(self.root / "tmp" / "libpod"),
+            "--cgroup-manager",
+            "cgroupfs",
+            "--events-backend",
+            "file",
+            *args,
         ]
-        return self.run(argv, cache=cache)
+        return self.run(argv, cache=cache, private_run=True)
 
 
 def read_layout(path: Path) -> tuple[str, dict[str, bytes]]:
@@ -163,7 +215,5 @@ def read_layout(path: Path) -> tuple[str, dict[str, bytes]]:
     index = json.loads((path / "index.json").read_text())
     manifests = index["manifests"]
     assert len(manifests) == 1, f"expected one manifest in {path}/index.json: {index}"
-    blobs = {
-        f"sha256:{p.name}": p.read_bytes() for p in (path / "blobs" / "sha256").iterdir()
-    }
+    blobs = {f"sha256:{p.name}": p.read_bytes() for p in (path / "blobs" / "sha256").iterdir()}
     return str(manifests[0]["digest"]), blobs

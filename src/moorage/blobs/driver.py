@@ -50,6 +50,9 @@ class BlobDriver(Protocol):
     def upload_reader(self, upload_id: str) -> AsyncIterator[bytes]:
         """Stream what an upload holds (to rehash it after a restart)."""
 
+    async def truncate(self, upload_id: str, size: int) -> None:
+        """Cut an upload back to `size` bytes (to drop a chunk that was refused)."""
+
     async def commit(self, upload_id: str, digest: str) -> None:
         """Publish an upload under a digest, durably and atomically; the upload is gone after."""
 

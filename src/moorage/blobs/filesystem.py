@@ -107,6 +107,9 @@ class FilesystemDriver:
         async for chunk in _read_file(self._upload_path(upload_id), 0, None):
             yield chunk
 
+    async def truncate(self, upload_id: str, size: int) -> None:
+        os.truncate(self._upload_path(upload_id), size)
+
     async def commit(self, upload_id: str, digest: str) -> None:
         await asyncio.to_thread(self._commit, self._upload_path(upload_id), self._blob_path(digest))
 

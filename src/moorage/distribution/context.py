@@ -15,7 +15,7 @@ from aiohttp import web
 from moorage.access.hosts import RegistryResolver
 from moorage.distribution.service import RegistryContent
 from moorage.domain.digest import Digest
-from moorage.domain.errors import InvalidPagination, InvalidRange
+from moorage.domain.errors import InvalidPagination, InvalidRange, SizeMismatch
 from moorage.domain.names import check_repository
 from moorage.domain.registry import Registry
 
@@ -62,9 +62,10 @@ def content_range(request: web.Request) -> tuple[int | None, int | None]:
     length = end - start + 1
     declared = request.content_length
     if declared is not None and declared != length:
-        raise InvalidRange(
+        raise SizeMismatch(  # SIZE_INVALID: the range is well-formed, the lengths disagree
             f"Content-Range {header!r} is {length} bytes but Content-Length is {declared}",
             range=header,
+            declared=declared,
         )
     return start, length
 
@@ -88,6 +89,8 @@ def paginate(
     """Trim a page fetched with one extra row; add the Link header when more follow."""
     if limit is None or len(names) <= limit:
         return names, {}
+    if limit == 0:  # n=0: an empty page, and no last entry to continue from
+        return [], {}
     names = names[:limit]
     url = request.rel_url.with_query({"n": str(limit), "last": names[-1]})
     return names, {"Link": f'<{url}>; rel="next"'}

@@ -10,7 +10,14 @@ from aiohttp import web
 
 from moorage.distribution import base, blobs, catalog, manifests, referrers, tags, uploads
 from moorage.distribution import context as ctx
-from moorage.distribution.errors import UNKNOWN, UNSUPPORTED, RegistryError, render, translate
+from moorage.distribution.errors import (
+    BLOB_UPLOAD_INVALID,
+    UNKNOWN,
+    UNSUPPORTED,
+    RegistryError,
+    render,
+    translate,
+)
 from moorage.domain.errors import DomainError
 
 log = logging.getLogger("moorage.distribution")
@@ -56,6 +63,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         response.set_status(404)
     except web.HTTPException:
         raise
+    except ConnectionError as e:
+        # The client went away mid-request: nobody is left to answer, and the server is fine.
+        log.info("%s %s: client disconnected: %s", request.method, request.path, e)
+        response = render(RegistryError(BLOB_UPLOAD_INVALID, "the client disconnected"))
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         response = render(RegistryError(UNKNOWN))

@@ -74,9 +74,11 @@ class RegistryContent:
 
     async def start_upload(self, registry_id: int, repository: str) -> Upload:
         upload_id = secrets.token_urlsafe(24)
+        # Record first: the purge removes upload files that have no record.
+        upload = await self.uploads.create(upload_id, registry_id, repository)
         await self.driver.start_upload(upload_id)
         self._hashes[upload_id] = _HashState(new_hasher(CANONICAL_ALGORITHM), 0)
-        return await self.uploads.create(upload_id, registry_id, repository)
+        return upload
 
     async def upload(self, registry_id: int, repository: str, upload_id: str) -> Upload:
         found = await self.uploads.get(upload_id) if len(upload_id) <= 64 else None
@@ -179,6 +181,7 @@ class RegistryContent:
         observe = state.hasher.update if state is not None and state.offset == offset else None
         if observe is None:
             self._hashes.pop(upload_id, None)  # rebuilt from the stored bytes at the end
+        saved = state.hasher.copy() if state is not None and observe is not None else None
         writer = await self.driver.writer(upload_id)
         received = 0
         try:
@@ -188,6 +191,10 @@ class RegistryContent:
             if state is not None and observe is not None:
                 state.offset = offset + received
         if length is not None and received != length:
+            # A refused chunk leaves no trace: cut the upload back to where it stood.
+            await self.driver.truncate(upload_id, offset)
+            if saved is not None:
+                self._hashes[upload_id] = _HashState(saved, offset)
             raise SizeMismatch(
                 f"received {received} bytes where the request declared {length}",
                 received=received,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from moorage.distribution import context as ctx
+from moorage.distribution.errors import RegistryError, translate
 from moorage.domain.digest import Digest
-from moorage.domain.errors import DomainError, InvalidDigest
+from moorage.domain.errors import DomainError, InvalidDigest, UploadOutOfOrder
 from moorage.domain.names import check_repository
 
 
@@ -52,6 +53,14 @@ async def _mount(request: web.Request, registry_id: int, name: str) -> Digest | 
     return None if size is None else digest
 
 
+def _out_of_order(name: str, upload_id: str, exc: UploadOutOfOrder) -> RegistryError:
+    """416 RANGE_INVALID that says where the upload stands, so the client can resume."""
+    error = translate(exc)
+    where = ctx.upload_headers(name, upload_id, exc.size)
+    error.headers.update({k: where[k] for k in ("Location", "Range", "Docker-Upload-UUID")})
+    return error
+
+
 async def status(request: web.Request) -> web.Response:
     registry, name = ctx.registry(request), ctx.repository(request)
     service = ctx.content(request)
@@ -65,9 +74,15 @@ async def patch(request: web.Request) -> web.Response:
     service = ctx.content(request)
     upload = await service.upload(registry.id, name, request.match_info["upload_id"])
     start, length = ctx.content_range(request)
-    size = await service.append(
-        upload, ctx.body(request), start, length if length is not None else request.content_length
-    )
+    try:
+        size = await service.append(
+            upload,
+            ctx.body(request),
+            start,
+            length if length is not None else request.content_length,
+        )
+    except UploadOutOfOrder as e:
+        raise _out_of_order(name, upload.id, e) from None
     return web.Response(status=202, headers=ctx.upload_headers(name, upload.id, size))
 
 
@@ -81,13 +96,16 @@ async def put(request: web.Request) -> web.Response:
     digest = Digest.parse(raw)
     start, length = ctx.content_range(request)
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
-    await service.finish(
-        upload,
-        digest,
-        ctx.body(request) if has_body else None,
-        start,
-        length if length is not None else request.content_length,
-    )
+    try:
+        await service.finish(
+            upload,
+            digest,
+            ctx.body(request) if has_body else None,
+            start,
+            length if length is not None else request.content_length,
+        )
+    except UploadOutOfOrder as e:
+        raise _out_of_order(name, upload.id, e) from None
     return _created(name, digest)
 
 
