@@ -45,7 +45,7 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 
-_BASE = random.Random(20260101).randbytes(BLOCK)  # noqa: S311  benchmark filler, not a secret
+_BASE = random.Random(20260101).randbytes(BLOCK)
 _BASE_PIECES = [_BASE[i : i + PIECE] for i in range(0, BLOCK, PIECE)]
 
 
@@ -587,6 +587,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; cleaning up", file=sys.stderr)
         return 130
+    except Exception:
+        for target in targets:  # the logs go with the temp dir: show their ends first
+            if target.log.exists():
+                tail = target.log.read_text(errors="replace")[-3000:]
+                print(f"--- end of {target.name} log ---\n{tail}", file=sys.stderr)
+        raise
     finally:
         for target in targets:
             target.stop()

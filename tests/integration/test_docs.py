@@ -41,12 +41,20 @@ def test_registry_page_commands_work_as_written(tmp_path: Path) -> None:
     try:
         image_layout(tmp_path / "hello", make_image(seed=7), "latest")
         bin_dir = Path(sys.executable).parent
-        env = {**os.environ, "MOORAGE_DATA_DIR": str(data_dir),
-               "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+        env = {
+            **os.environ,
+            "MOORAGE_DATA_DIR": str(data_dir),
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        }
         for block in runnable_blocks("registry.md"):
             result = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env,
-                capture_output=True, text=True, timeout=120, check=False,
+                ["bash", "-euo", "pipefail", "-c", block],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
             )
             assert result.returncode == 0, f"{block}\n{result.stdout}\n{result.stderr}"
             assert "errors" not in result.stdout, f"{block}\n{result.stdout}"

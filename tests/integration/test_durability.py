@@ -44,7 +44,7 @@ def client(server: Server) -> Iterator[httpx.Client]:
 
 
 def random_bytes(seed: int, size: int) -> bytes:
-    return random.Random(seed).randbytes(size)  # noqa: S311 -- test data, not secrets
+    return random.Random(seed).randbytes(size)
 
 
 def shown(response: httpx.Response) -> str:

@@ -50,7 +50,10 @@ def test_default_registry_answers_on_the_bare_host_and_its_login_server(server: 
 def test_bad_settings_stop_before_start(tmp_path: Path, args: list[str], message: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "moorage", "serve", "--data-dir", str(tmp_path / "d"), *args],
-        capture_output=True, text=True, timeout=30, check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
@@ -59,9 +62,20 @@ def test_bad_settings_stop_before_start(tmp_path: Path, args: list[str], message
 
 def test_registry_create_names_bad_input(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "moorage", "registry", "create", "my-registry",
-         "--data-dir", str(tmp_path / "d")],
-        capture_output=True, text=True, timeout=30, check=False,
+        [
+            sys.executable,
+            "-m",
+            "moorage",
+            "registry",
+            "create",
+            "my-registry",
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert result.returncode == 1
     assert "invalid registry name 'my-registry'" in result.stderr, result.stderr

@@ -60,7 +60,10 @@ class Image:
 
 
 def make_image(
-    seed: int = 0, layers: int = 3, layer_bytes: int = 4096, arch: str = "amd64",
+    seed: int = 0,
+    layers: int = 3,
+    layer_bytes: int = 4096,
+    arch: str = "amd64",
     annotations: dict[str, str] | None = None,
 ) -> Image:
     rng = random.Random(seed)

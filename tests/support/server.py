@@ -45,8 +45,16 @@ class Server:
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "moorage", "serve", "--host", self.host,
-                    "--port", str(self.port), "--data-dir", str(self.data_dir),
+                    sys.executable,
+                    "-m",
+                    "moorage",
+                    "serve",
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
                     *self.extra_args,
                 ],
                 stdout=log,

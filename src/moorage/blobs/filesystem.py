@@ -128,7 +128,9 @@ class FilesystemDriver:
         self._upload_path(upload_id).unlink(missing_ok=True)
 
     async def uploads(self) -> list[str]:
-        return sorted(p.name for p in self._uploads.iterdir() if _UPLOAD_ID.match(p.name))
+        return sorted(
+            p.name for p in self._uploads.iterdir() if _UPLOAD_ID.match(p.name) and p.is_file()
+        )
 
 
 async def _read_file(path: Path, offset: int, length: int | None) -> AsyncIterator[bytes]:

@@ -20,7 +20,7 @@ EMPTY_DIGEST = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7
 
 
 def payload(size: int, seed: int = 0) -> bytes:
-    return random.Random(seed).randbytes(size)  # noqa: S311  test data, not a secret
+    return random.Random(seed).randbytes(size)
 
 
 def digest_of(data: bytes) -> str:

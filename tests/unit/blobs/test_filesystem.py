@@ -33,6 +33,7 @@ async def test_uploads_ignores_files_that_are_not_uploads(tmp_path: Path) -> Non
     await fs.start_upload("up-1")
     for name in (".nfs0001", "up-1.tmp", "x" * 65, "lost+found"):
         (tmp_path / "uploads" / name).touch()
+    (tmp_path / "uploads" / "subdir").mkdir()  # a directory is never an upload
     assert await fs.uploads() == ["up-1"]
 
 

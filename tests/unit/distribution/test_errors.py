@@ -9,14 +9,25 @@ from moorage.distribution import errors
 from moorage.domain import errors as domain
 
 SPEC_CODES = {
-    "BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
-    "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID",
-    "NAME_UNKNOWN", "SIZE_INVALID", "UNAUTHORIZED", "DENIED", "UNSUPPORTED", "TOOMANYREQUESTS",
+    "BLOB_UNKNOWN",
+    "BLOB_UPLOAD_INVALID",
+    "BLOB_UPLOAD_UNKNOWN",
+    "DIGEST_INVALID",
+    "MANIFEST_BLOB_UNKNOWN",
+    "MANIFEST_INVALID",
+    "MANIFEST_UNKNOWN",
+    "NAME_INVALID",
+    "NAME_UNKNOWN",
+    "SIZE_INVALID",
+    "UNAUTHORIZED",
+    "DENIED",
+    "UNSUPPORTED",
+    "TOOMANYREQUESTS",
 }
 
 
 def test_every_spec_code_is_declared() -> None:
-    assert SPEC_CODES <= {c.code for c in errors.CODES.values()}
+    assert {c.code for c in errors.CODES.values()} >= SPEC_CODES
 
 
 @pytest.mark.parametrize("code", list(errors.CODES.values()), ids=lambda c: f"{c.code}/{c.status}")

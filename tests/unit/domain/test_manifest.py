@@ -79,13 +79,18 @@ def test_artifact_type_defaults_to_config_media_type() -> None:
 
 def test_foreign_layers_are_not_required() -> None:
     layer = desc(
-        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", D2,
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        D2,
         urls=["https://example.invalid/layer"],
     )
-    payload = json.dumps({
-        "schemaVersion": 2, "mediaType": DOCKER_MANIFEST,
-        "config": desc("application/vnd.docker.container.image.v1+json", D1), "layers": [layer],
-    }).encode()
+    payload = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": DOCKER_MANIFEST,
+            "config": desc("application/vnd.docker.container.image.v1+json", D1),
+            "layers": [layer],
+        }
+    ).encode()
     parsed = parse_manifest(payload, DOCKER_MANIFEST)
     assert [str(d.digest) for d in parsed.required_blobs] == [D1]
 

@@ -8,7 +8,18 @@ from moorage.domain.registry import check_registry_name, login_server
 
 GOOD_REPOSITORIES = ["a", "app", "team/app", "a.b", "a_b", "a__b", "a--b", "a/b/c/d", "x9/y-8"]
 BAD_REPOSITORIES = [
-    "", "App", "-app", "app-", "a//b", "/a", "a/", "a___b", "a..b", "a b", "a/../b", "é",
+    "",
+    "App",
+    "-app",
+    "app-",
+    "a//b",
+    "/a",
+    "a/",
+    "a___b",
+    "a..b",
+    "a b",
+    "a/../b",
+    "é",
     "a" * 256,
 ]
 

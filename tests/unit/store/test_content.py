@@ -22,10 +22,15 @@ def image_manifest(*blobs: tuple[str, int], subject: str | None = None) -> bytes
     doc: dict[str, object] = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": config[0], "size": config[1]},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                    "digest": d, "size": s} for d, s in layers],
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": config[0],
+            "size": config[1],
+        },
+        "layers": [
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": s}
+            for d, s in layers
+        ],
     }
     if subject:
         doc["subject"] = {"mediaType": OCI_MANIFEST, "digest": subject, "size": 1}
@@ -33,11 +38,13 @@ def image_manifest(*blobs: tuple[str, int], subject: str | None = None) -> bytes
     return json.dumps(doc).encode()
 
 
-async def put(content: ContentStore, registry: Registry, repo: str, payload: bytes,
-              tag: str | None = None) -> str:
+async def put(
+    content: ContentStore, registry: Registry, repo: str, payload: bytes, tag: str | None = None
+) -> str:
     digest = str(Digest.of(payload))
-    await content.put_manifest(registry.id, repo, digest, parse_manifest(payload, None), payload,
-                               tag)
+    await content.put_manifest(
+        registry.id, repo, digest, parse_manifest(payload, None), payload, tag
+    )
     return digest
 
 
@@ -66,8 +73,15 @@ async def test_tag_moves_and_digest_stays(content: ContentStore, registry: Regis
 
 async def test_index_needs_its_children(content: ContentStore, registry: Registry) -> None:
     child = image_manifest(blob(1))
-    index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": str(Digest.of(child)), "size": len(child)}]}).encode()
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {"mediaType": OCI_MANIFEST, "digest": str(Digest.of(child)), "size": len(child)}
+            ],
+        }
+    ).encode()
     with pytest.raises(ManifestReferenceUnknown):
         await put(content, registry, "app", index, "multi")
     await content.link_blob(registry.id, "app", *blob(1))
@@ -108,11 +122,19 @@ async def test_mount_from_a_repository_or_anywhere(
 
 @pytest.mark.parametrize(
     ("limit", "last", "expected"),
-    [(None, None, ["a", "b", "c", "d"]), (2, None, ["a", "b"]), (2, "b", ["c", "d"]),
-     (10, "d", []), (0, None, [])],
+    [
+        (None, None, ["a", "b", "c", "d"]),
+        (2, None, ["a", "b"]),
+        (2, "b", ["c", "d"]),
+        (10, "d", []),
+        (0, None, []),
+    ],
 )
 async def test_tag_pages(
-    content: ContentStore, registry: Registry, limit: int | None, last: str | None,
+    content: ContentStore,
+    registry: Registry,
+    limit: int | None,
+    last: str | None,
     expected: list[str],
 ) -> None:
     await content.link_blob(registry.id, "app", *blob(1))
@@ -133,6 +155,7 @@ async def test_referrers_by_subject_and_type(content: ContentStore, registry: Re
 
 async def test_concurrent_writers_do_not_fail(content: ContentStore, registry: Registry) -> None:
     blobs = [blob(n) for n in range(40)]
-    await asyncio.gather(*(content.link_blob(registry.id, f"r{n % 4}", *b)
-                           for n, b in enumerate(blobs)))
+    await asyncio.gather(
+        *(content.link_blob(registry.id, f"r{n % 4}", *b) for n, b in enumerate(blobs))
+    )
     assert await content.catalog(registry.id, None, None) == ["r0", "r1", "r2", "r3"]
