@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from sqlalchemy import ColumnElement, FromClause, Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from moorage.domain.digest import is_digest
 from moorage.domain.errors import BlobInUse, BlobNotFound, InvalidManifest, ManifestReferenceUnknown
 from moorage.domain.manifest import ParsedManifest
+from moorage.store.cache import ReadCache
 from moorage.store.database import Database
 from moorage.store.schema import (
     blobs,
@@ -27,13 +31,31 @@ def _in_repository(registry_id: int, repository: str) -> ColumnElement[bool]:
 
 
 class ContentStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, cache_seconds: float = 1.0) -> None:
         self._db = db
+        # Hot reads: manifests by reference, blob sizes by digest. Writes below invalidate.
+        self._manifests: ReadCache[StoredManifest] = ReadCache(ttl=cache_seconds)
+        self._blob_sizes: ReadCache[int] = ReadCache(ttl=cache_seconds)
+
+    @asynccontextmanager
+    async def _write(self, registry_id: int, repository: str) -> AsyncIterator[AsyncConnection]:
+        """A write transaction that may change what the repository shows: drops its cache."""
+        try:
+            async with self._db.write() as conn:
+                yield conn
+        finally:
+            self._manifests.invalidate((registry_id, repository))
+            self._blob_sizes.invalidate((registry_id, repository))
 
     # -- blobs ---------------------------------------------------------------------------
 
     async def blob_size(self, registry_id: int, repository: str, digest: str) -> int | None:
         """Size of a blob linked into the repository, or None when it is not there."""
+        key = (registry_id, repository)
+        cached = self._blob_sizes.get(key, digest)
+        if cached is not None:
+            return cached
+        generation = self._blob_sizes.generation(key)
         query = (
             select(blobs.c.size)
             .select_from(
@@ -45,6 +67,8 @@ class ContentStore:
         )
         async with self._db.read() as conn:
             size: int | None = (await conn.execute(query)).scalar()
+        if size is not None:
+            self._blob_sizes.put(key, digest, size, generation)
         return size
 
     async def link_blob(self, registry_id: int, repository: str, digest: str, size: int) -> None:
@@ -87,7 +111,7 @@ class ContentStore:
         return size
 
     async def unlink_blob(self, registry_id: int, repository: str, digest: str) -> None:
-        async with self._db.write() as conn:
+        async with self._write(registry_id, repository) as conn:
             repo_id = await repository_id(conn, registry_id, repository)
             if repo_id is None:
                 raise BlobNotFound(f"blob {digest} is not in repository {repository}")
@@ -137,6 +161,11 @@ class ContentStore:
     async def manifest(
         self, registry_id: int, repository: str, reference: str
     ) -> StoredManifest | None:
+        key = (registry_id, repository)
+        cached = self._manifests.get(key, reference)
+        if cached is not None:
+            return cached
+        generation = self._manifests.generation(key)
         source, where = self._manifest_query(registry_id, repository, reference)
         query = (
             select(manifests.c.id, manifests.c.digest, manifests.c.media_type, manifests.c.payload)
@@ -145,20 +174,19 @@ class ContentStore:
         )
         async with self._db.read() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else StoredManifest(row[0], row[1], row[2], row[3])
+        if row is None:
+            return None
+        found = StoredManifest(row[0], row[1], row[2], row[3])
+        self._manifests.put(key, reference, found, generation, size=len(found.payload))
+        return found
 
     async def manifest_head(
         self, registry_id: int, repository: str, reference: str
     ) -> ManifestHead | None:
-        source, where = self._manifest_query(registry_id, repository, reference)
-        query = (
-            select(manifests.c.digest, manifests.c.media_type, manifests.c.size)
-            .select_from(source)
-            .where(where)
-        )
-        async with self._db.read() as conn:
-            row = (await conn.execute(query)).first()
-        return None if row is None else ManifestHead(row[0], row[1], row[2])
+        found = await self.manifest(registry_id, repository, reference)
+        if found is None:
+            return None
+        return ManifestHead(found.digest, found.media_type, len(found.payload))
 
     async def put_manifest(
         self,
@@ -170,7 +198,7 @@ class ContentStore:
         tag: str | None,
     ) -> None:
         """Store a manifest (and move a tag to it) once everything it references is there."""
-        async with self._db.write() as conn:
+        async with self._write(registry_id, repository) as conn:
             repo_id = await ensure_repository(conn, registry_id, repository)
             await self._check_references(conn, repo_id, repository, parsed)
             manifest_id = (
@@ -276,7 +304,7 @@ class ContentStore:
 
     async def delete_manifest(self, registry_id: int, repository: str, digest: str) -> bool:
         """Delete a manifest and every tag on it. Blobs stay: other manifests may use them."""
-        async with self._db.write() as conn:
+        async with self._write(registry_id, repository) as conn:
             repo_id = await repository_id(conn, registry_id, repository)
             if repo_id is None:
                 return False
@@ -288,7 +316,7 @@ class ContentStore:
             return bool(result.rowcount)
 
     async def delete_tag(self, registry_id: int, repository: str, tag: str) -> bool:
-        async with self._db.write() as conn:
+        async with self._write(registry_id, repository) as conn:
             repo_id = await repository_id(conn, registry_id, repository)
             if repo_id is None:
                 return False

@@ -159,3 +159,23 @@ async def test_concurrent_writers_do_not_fail(content: ContentStore, registry: R
         *(content.link_blob(registry.id, f"r{n % 4}", *b) for n, b in enumerate(blobs))
     )
     assert await content.catalog(registry.id, None, None) == ["r0", "r1", "r2", "r3"]
+
+
+async def test_reads_see_every_write_at_once(content: ContentStore, registry: Registry) -> None:
+    """Cached reads never outlive a change made through the store."""
+    b1, b2 = blob(1), blob(2)
+    for b in (b1, b2):
+        await content.link_blob(registry.id, "app", *b)
+    first = await put(content, registry, "app", image_manifest(b1), "v1")
+    assert (await content.manifest(registry.id, "app", "v1")).digest == first  # type: ignore[union-attr]
+    second = await put(content, registry, "app", image_manifest(b2), "v1")
+    assert (await content.manifest(registry.id, "app", "v1")).digest == second  # type: ignore[union-attr]
+    assert await content.manifest_head(registry.id, "app", first) is not None
+    assert await content.delete_manifest(registry.id, "app", first)
+    assert await content.manifest(registry.id, "app", first) is None
+    assert await content.manifest_head(registry.id, "app", first) is None
+    assert await content.delete_tag(registry.id, "app", "v1")
+    assert await content.manifest(registry.id, "app", "v1") is None
+    assert await content.blob_size(registry.id, "app", b1[0]) == b1[1]
+    await content.unlink_blob(registry.id, "app", b1[0])
+    assert await content.blob_size(registry.id, "app", b1[0]) is None
