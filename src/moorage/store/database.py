@@ -65,8 +65,28 @@ class Database:
             yield conn
 
     async def migrate(self) -> None:
-        async with self.writer.begin() as conn:
-            await conn.run_sync(_upgrade)
+        """Bring the schema to the newest revision.
+
+        On SQLite, foreign keys are off while migrations run: a migration that rebuilds a
+        table (SQLite's way to alter one) would otherwise cascade-delete the rows pointing at
+        it. The keys are checked once the migrations are done, and turned back on.
+        """
+        async with self.writer.connect() as conn:
+            raw = None
+            if self.is_sqlite:
+                raw = (await conn.get_raw_connection()).driver_connection
+                assert raw is not None
+                await raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                async with conn.begin():
+                    await conn.run_sync(_upgrade)
+                    if raw is not None:
+                        broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                        if broken:
+                            raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+            finally:
+                if raw is not None:
+                    await raw.execute("PRAGMA foreign_keys=ON")
 
     async def close(self) -> None:
         await self.writer.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -14,7 +15,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -26,10 +29,41 @@ metadata = MetaData(
     }
 )
 
+# The service's one tenant (directory): its id is the `tenant` of every token and credential.
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", ForeignKey("tenants.id"), nullable=False),
+    Column("display_name", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+resource_groups = Table(
+    "resource_groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscription_id", ForeignKey("subscriptions.id"), nullable=False),
+    Column("name", String(90), nullable=False),
+    Column("name_key", String(90), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subscription_id", "name_key"),
+)
+
 registries = Table(
     "registries",
     metadata,
     Column("id", Integer, primary_key=True),
+    Column("resource_group_id", ForeignKey("resource_groups.id"), nullable=True, index=True),
     Column("name", String(50), nullable=False),
     # Lower-cased name: registry names are unique regardless of case, as in the cloud.
     Column("name_key", String(50), nullable=False, unique=True),
@@ -40,6 +74,57 @@ registries = Table(
     Column("default_action", String(8), nullable=False),
     Column("tags", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("admin_user_enabled", Boolean, nullable=False, server_default=false()),
+    Column("anonymous_pull_enabled", Boolean, nullable=False, server_default=false()),
+    Column("data_endpoint_enabled", Boolean, nullable=False, server_default=false()),
+    Column("zone_redundancy", String(16), nullable=False, server_default="Disabled"),
+    Column(
+        "network_rule_bypass_options", String(16), nullable=False, server_default="AzureServices"
+    ),
+    # Changes on every write; the management API's ETag and If-Match check use it.
+    Column("etag", String(64), nullable=False, server_default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
+)
+
+# Admin-user passwords of a registry ("password" and "password2"). The cloud returns them in
+# listCredentials, so they are kept encrypted with a key of the data directory, not hashed.
+registry_credentials = Table(
+    "registry_credentials",
+    metadata,
+    Column("registry_id", ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(16), primary_key=True),
+    Column("value_encrypted", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Identities of the management API: client id (appId) + secret, the secret hashed with argon2.
+service_principals = Table(
+    "service_principals",
+    metadata,
+    Column("app_id", String(36), primary_key=True),
+    Column("display_name", String(128), nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    # Trusted services may pass a registry's network rules once authenticated (bypass).
+    Column("trusted", Boolean, nullable=False, server_default=false()),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A role (Owner, Contributor, Reader, AcrPull, ...) held by a principal on a scope: a resource
+# id prefix such as /subscriptions/<id> or .../registries/<name>, compared case-insensitively.
+role_assignments = Table(
+    "role_assignments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "principal_id",
+        ForeignKey("service_principals.app_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("role", String(32), nullable=False),
+    Column("scope", String(512), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("principal_id", "role", "scope"),
 )
 
 ip_rules = Table(
