@@ -7,6 +7,8 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -85,7 +87,7 @@ def upgrade() -> None:
     )
     # On SQLite a batch rebuilds `registries` (copy, drop, rename): Database.migrate runs with
     # foreign keys off, so dropping the old table cascades nowhere, and checks them after.
-    columns = [
+    columns: list[sa.Column[Any]] = [
         sa.Column(
             "resource_group_id",
             sa.Integer(),
