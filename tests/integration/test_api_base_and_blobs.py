@@ -6,51 +6,16 @@ DELETE /v2/<name>/blobs/<digest> (end-10), against the real `moorage serve` proc
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import secrets
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.support.oci import make_image
-from tests.support.server import Server
+from tests.support.registry_http import API_VERSION, assert_error, digest_of, push_blob
 
-API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
-
-
-@pytest.fixture(scope="module")
-def client(shared_server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shared_server.url, timeout=30, trust_env=False) as c:
-        del c.headers["Accept"]  # every test says what it accepts
-        yield c
-
-
-@pytest.fixture
-def repo() -> str:
-    return f"blobs/r{secrets.token_hex(4)}"
-
-
-def digest_of(data: bytes, algorithm: str = "sha256") -> str:
-    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
-
-
-def push_blob(client: httpx.Client, name: str, data: bytes, algorithm: str = "sha256") -> str:
-    digest = digest_of(data, algorithm)
-    r = client.post(f"/v2/{name}/blobs/uploads/", params={"digest": digest}, content=data)
-    assert r.status_code == 201, r.text
-    return digest
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers[API_VERSION[0]] == API_VERSION[1]
-    errors = response.json()["errors"]
-    assert code in [e["code"] for e in errors], errors
-    first: dict[str, object] = errors[0]
-    return first
+REPO_PREFIX = "blobs"
 
 
 # -- GET /v2/ ------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ the error body every failure carries, and HEAD errors without a body, against th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import socket
@@ -17,42 +16,24 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.support.oci import OCI_MANIFEST, make_image
+from tests.support.oci import DOCKER_MANIFEST, OCI_MANIFEST, make_image, sha256
+from tests.support.registry_http import API_VERSION, open_client, push_blob, push_manifest
 from tests.support.server import Server
 
-API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 SEEDED = "errors/seeded"
 IMAGE = make_image(seed=1, layers=1, layer_bytes=128)
-LAYER = "sha256:" + hashlib.sha256(IMAGE.layers[0]).hexdigest()
+LAYER = sha256(IMAGE.layers[0])
 ABSENT = "sha256:" + "0" * 64
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @pytest.fixture(scope="module")
 def client(shared_server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shared_server.url, timeout=30, trust_env=False) as c:
-        del c.headers["Accept"]
+    """The raw client, once SEEDED holds IMAGE tagged v1."""
+    with open_client(shared_server) as c:
         for blob in IMAGE.blobs():
-            r = c.post(
-                f"/v2/{SEEDED}/blobs/uploads/", params={"digest": sha256(blob)}, content=blob
-            )
-            assert r.status_code == 201, r.text
-        r = c.put(
-            f"/v2/{SEEDED}/manifests/v1",
-            content=IMAGE.manifest,
-            headers={"Content-Type": OCI_MANIFEST},
-        )
-        assert r.status_code == 201, r.text
+            push_blob(c, SEEDED, blob)
+        push_manifest(c, SEEDED, "v1", IMAGE.manifest, OCI_MANIFEST)
         yield c
-
-
-@pytest.fixture
-def repo() -> str:
-    return f"errors/r{secrets.token_hex(4)}"
 
 
 def assert_error_body(response: httpx.Response, status: int, code: str) -> dict[str, object]:

@@ -6,19 +6,24 @@ referrers API (end-12a/end-12b), against the real `moorage serve` process.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import secrets
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.support.oci import OCI_INDEX, OCI_MANIFEST, descriptor, make_image
+from tests.support.oci import OCI_INDEX, OCI_MANIFEST, descriptor, make_image, sha256
+from tests.support.registry_http import (
+    API_VERSION,
+    assert_error,
+    open_client,
+    push_blob,
+    push_manifest,
+)
 from tests.support.server import Server, running_server
 
-API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
+REPO_PREFIX = "listing"
 EMPTY_JSON = b"{}"
 EMPTY_CONFIG = "application/vnd.oci.empty.v1+json"
 SBOM = "application/vnd.example.sbom.v1+json"
@@ -26,59 +31,12 @@ SIGNATURE = "application/vnd.example.signature.v1+json"
 _LINK = re.compile(r'^<([^>]+)>;\s*rel="next"$')
 
 
-def open_client(server: Server) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=30, trust_env=False)
-    del client.headers["Accept"]
-    return client
-
-
-@pytest.fixture(scope="module")
-def client(shared_server: Server) -> Iterator[httpx.Client]:
-    with open_client(shared_server) as c:
-        yield c
-
-
-@pytest.fixture
-def repo() -> str:
-    return f"listing/r{secrets.token_hex(4)}"
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers[API_VERSION[0]] == API_VERSION[1]
-    errors = response.json()["errors"]
-    assert code in [e["code"] for e in errors], errors
-    first: dict[str, object] = errors[0]
-    return first
-
-
-def push_blob(client: httpx.Client, name: str, data: bytes) -> str:
-    digest = sha256(data)
-    r = client.post(f"/v2/{name}/blobs/uploads/", params={"digest": digest}, content=data)
-    assert r.status_code == 201, r.text
-    return digest
-
-
-def put_manifest(
-    client: httpx.Client, name: str, reference: str, payload: bytes, media_type: str
-) -> httpx.Response:
-    r = client.put(
-        f"/v2/{name}/manifests/{reference}", content=payload, headers={"Content-Type": media_type}
-    )
-    assert r.status_code == 201, r.text
-    return r
-
-
 def tag_image(client: httpx.Client, name: str, tags: list[str], seed: int = 0) -> str:
     image = make_image(seed=seed, layers=1, layer_bytes=64)
     for blob in image.blobs():
         push_blob(client, name, blob)
     for tag in tags:
-        put_manifest(client, name, tag, image.manifest, OCI_MANIFEST)
+        push_manifest(client, name, tag, image.manifest, OCI_MANIFEST)
     return image.digest
 
 
@@ -299,7 +257,7 @@ def artifact(
     if annotations:
         doc["annotations"] = annotations
     payload = json.dumps(doc).encode()
-    return payload, put_manifest(client, name, sha256(payload), payload, OCI_MANIFEST)
+    return payload, push_manifest(client, name, sha256(payload), payload, OCI_MANIFEST)
 
 
 def referrers(
@@ -385,7 +343,7 @@ def test_referrers_index_with_subject(client: httpx.Client, repo: str) -> None:
             "annotations": {"k": "v"},
         }
     ).encode()
-    r = put_manifest(client, repo, "bundle", index, OCI_INDEX)
+    r = push_manifest(client, repo, "bundle", index, OCI_INDEX)
     assert r.headers["OCI-Subject"] == subject
     found = {d["digest"]: d for d in referrers(client, repo, subject).json()["manifests"]}
     assert found[sha256(index)] == {
@@ -435,7 +393,7 @@ def test_manifest_without_subject_has_no_oci_subject_header(
     image = make_image(seed=3, layers=1)
     for blob in image.blobs():
         push_blob(client, repo, blob)
-    r = put_manifest(client, repo, "plain", image.manifest, OCI_MANIFEST)
+    r = push_manifest(client, repo, "plain", image.manifest, OCI_MANIFEST)
     assert "OCI-Subject" not in r.headers
 
 

@@ -10,21 +10,35 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from tests.support.oci import OCI_INDEX, OCI_MANIFEST, Image, make_image
+from tests.support.oci import (
+    DOCKER_CONFIG,
+    DOCKER_LAYER,
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Image,
+    descriptor,
+    make_image,
+    sha256,
+)
+from tests.support.registry_http import (
+    API_VERSION,
+    assert_error,
+    open_client,
+    push_blob,
+    push_manifest,
+    put_manifest,
+)
 from tests.support.server import Server
 
-API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
-DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+REPO_PREFIX = "manifests"
 SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json"
 SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
 MAX_MANIFEST = 4 * 1024 * 1024
@@ -32,52 +46,15 @@ MAX_MANIFEST = 4 * 1024 * 1024
 
 @pytest.fixture(scope="module")
 def client(shared_server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shared_server.url, timeout=60, trust_env=False) as c:
-        del c.headers["Accept"]  # "no Accept header" must really send none
+    """The shared client, but with a longer timeout for the largest manifests."""
+    with open_client(shared_server, timeout=60) as c:
         yield c
-
-
-@pytest.fixture
-def repo() -> str:
-    return f"manifests/r{secrets.token_hex(4)}"
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def descriptor(media_type: str, data: bytes, **extra: object) -> dict[str, object]:
-    return {"mediaType": media_type, "digest": sha256(data), "size": len(data), **extra}
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers[API_VERSION[0]] == API_VERSION[1]
-    errors = response.json()["errors"]
-    assert code in [e["code"] for e in errors], errors
-    first: dict[str, object] = errors[0]
-    return first
-
-
-def push_blob(client: httpx.Client, name: str, data: bytes) -> str:
-    digest = sha256(data)
-    r = client.post(f"/v2/{name}/blobs/uploads/", params={"digest": digest}, content=data)
-    assert r.status_code == 201, r.text
-    return digest
-
-
-def put_manifest(
-    client: httpx.Client, name: str, reference: str, payload: bytes, media_type: str | None
-) -> httpx.Response:
-    headers = {"Content-Type": media_type} if media_type else {}
-    return client.put(f"/v2/{name}/manifests/{reference}", content=payload, headers=headers)
 
 
 def push_image(client: httpx.Client, name: str, image: Image, reference: str) -> str:
     for blob in image.blobs():
         push_blob(client, name, blob)
-    r = put_manifest(client, name, reference, image.manifest, OCI_MANIFEST)
-    assert r.status_code == 201, r.text
+    push_manifest(client, name, reference, image.manifest, OCI_MANIFEST)
     return image.digest
 
 

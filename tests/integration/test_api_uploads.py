@@ -6,44 +6,17 @@ Monolithic POST (end-4b), POST then PUT (end-4a/end-6), chunked PATCH (end-5), u
 
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
 import socket
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.support.registry_http import API_VERSION, assert_error, digest_of, push_blob
 from tests.support.server import Server
 
-API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
+REPO_PREFIX = "uploads"
 OCTETS = {"Content-Type": "application/octet-stream"}
-
-
-@pytest.fixture(scope="module")
-def client(shared_server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shared_server.url, timeout=30, trust_env=False) as c:
-        del c.headers["Accept"]
-        yield c
-
-
-@pytest.fixture
-def repo() -> str:
-    return f"uploads/r{secrets.token_hex(4)}"
-
-
-def digest_of(data: bytes, algorithm: str = "sha256") -> str:
-    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers[API_VERSION[0]] == API_VERSION[1]
-    errors = response.json()["errors"]
-    assert code in [e["code"] for e in errors], errors
-    first: dict[str, object] = errors[0]
-    return first
 
 
 def start_upload(client: httpx.Client, name: str) -> str:
@@ -539,13 +512,6 @@ def test_monolithic_post_malformed_digest(client: httpx.Client, repo: str, diges
 # -- mount ---------------------------------------------------------------------------------
 
 
-def push(client: httpx.Client, name: str, data: bytes) -> str:
-    digest = digest_of(data)
-    r = client.post(f"/v2/{name}/blobs/uploads/", params={"digest": digest}, content=data)
-    assert r.status_code == 201, r.text
-    return digest
-
-
 @pytest.mark.parametrize("algorithm", ["sha256", "sha512"])
 def test_mount_from_repository(client: httpx.Client, repo: str, algorithm: str) -> None:
     data = os.urandom(4096)
@@ -562,7 +528,7 @@ def test_mount_from_repository(client: httpx.Client, repo: str, algorithm: str) 
 
 def test_mount_without_from(client: httpx.Client, repo: str) -> None:
     data = os.urandom(4096)
-    digest = push(client, f"{repo}/somewhere", data)
+    digest = push_blob(client, f"{repo}/somewhere", data)
     target = f"{repo}/target"
     r = client.post(f"/v2/{target}/blobs/uploads/", params={"mount": digest})
     assert_created(r, target, digest)
@@ -571,14 +537,14 @@ def test_mount_without_from(client: httpx.Client, repo: str) -> None:
 
 def test_mount_into_repository_holding_it(client: httpx.Client, repo: str) -> None:
     data = os.urandom(100)
-    digest = push(client, repo, data)
+    digest = push_blob(client, repo, data)
     r = client.post(f"/v2/{repo}/blobs/uploads/", params={"mount": digest, "from": repo})
     assert_created(r, repo, digest)
 
 
 def test_mounted_blob_survives_delete_in_source(client: httpx.Client, repo: str) -> None:
     data = os.urandom(100)
-    digest = push(client, f"{repo}/source", data)
+    digest = push_blob(client, f"{repo}/source", data)
     r = client.post(
         f"/v2/{repo}/target/blobs/uploads/", params={"mount": digest, "from": f"{repo}/source"}
     )
@@ -601,8 +567,8 @@ def assert_fallback_upload(client: httpx.Client, response: httpx.Response, name:
 
 def test_mount_from_repository_lacking_the_blob(client: httpx.Client, repo: str) -> None:
     data = os.urandom(100)
-    digest = push(client, f"{repo}/holder", data)
-    push(client, f"{repo}/empty", b"another blob")
+    digest = push_blob(client, f"{repo}/holder", data)
+    push_blob(client, f"{repo}/empty", b"another blob")
     target = f"{repo}/target"
     r = client.post(
         f"/v2/{target}/blobs/uploads/", params={"mount": digest, "from": f"{repo}/empty"}

@@ -13,20 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.containers import Tools, ok, read_layout
-from tests.support.oci import image_layout, make_image, sha256
+from tests.support.containers import Tools, isolated_tools, ok, read_layout
+from tests.support.oci import DOCKER_MANIFEST, OCI_MANIFEST, image_layout, make_image, sha256
 from tests.support.server import Server
-from tests.support.tools import require
-
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
 @pytest.fixture
 def tools(tmp_path: Path) -> Iterator[Tools]:
-    require("skopeo")
-    require("podman")
-    with Tools(tmp_path / "tools") as t:
+    with isolated_tools(tmp_path / "tools", "skopeo", "podman") as t:
         yield t
 
 

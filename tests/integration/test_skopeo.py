@@ -12,30 +12,28 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.containers import Tools, describe, ok, read_layout
-from tests.support.oci import image_layout, index_layout, make_image, sha256
+from tests.support.containers import Tools, describe, isolated_tools, ok, read_layout
+from tests.support.oci import (
+    DOCKER_CONFIG,
+    DOCKER_LAYER,
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    image_layout,
+    index_layout,
+    make_image,
+    sha256,
+)
 from tests.support.server import Server
 from tests.support.tools import require
 
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
-DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-ACCEPT_ALL = ", ".join(
-    [
-        "application/vnd.oci.image.manifest.v1+json",
-        OCI_INDEX,
-        DOCKER_MANIFEST,
-        DOCKER_LIST,
-    ]
-)
+ACCEPT_ALL = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST])
 
 
 @pytest.fixture
 def tools(tmp_path: Path) -> Iterator[Tools]:
-    require("skopeo")
-    with Tools(tmp_path / "tools") as t:
+    with isolated_tools(tmp_path / "tools", "skopeo") as t:
         yield t
 
 

@@ -16,6 +16,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,6 +210,16 @@ class Tools:
             *args,
         ]
         return self.run(argv, cache=cache, private_run=True)
+
+
+@contextmanager
+def isolated_tools(root: Path, *programs: str) -> Iterator[Tools]:
+    """Tools under `root`, once each of `programs` is installed (else skip, or fail when
+    MOORAGE_REQUIRE_ALL=1); closed on the way out."""
+    for program in programs:
+        require(program)
+    with Tools(root) as tools:
+        yield tools
 
 
 def read_layout(path: Path) -> tuple[str, dict[str, bytes]]:
