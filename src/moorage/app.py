@@ -10,14 +10,26 @@ from typing import Final
 
 from aiohttp import web
 
-from moorage.access.hosts import RegistryResolver
+from moorage.access.hosts import RegistryResolver, registry_name_from_host
+from moorage.auth.bootstrap import ensure_owner_credential
+from moorage.auth.cipher import SecretBox
+from moorage.auth.identity import IDENTITY, IdentityService, identity_routes
+from moorage.auth.keys import SigningKeys
+from moorage.auth.principals import PrincipalStore
+from moorage.auth.tokens import TokenService
 from moorage.blobs.filesystem import FilesystemDriver
 from moorage.config import Settings
 from moorage.distribution.context import CONTENT, RESOLVER
 from moorage.distribution.routes import create_v2_app
 from moorage.distribution.service import RegistryContent
+from moorage.management.registries import SERVICE
+from moorage.management.router import Router
+from moorage.management.routes import ROUTES
+from moorage.management.service import ManagementService
 from moorage.store.content import ContentStore
+from moorage.store.credentials import CredentialStore
 from moorage.store.database import Database
+from moorage.store.management import SubscriptionStore
 from moorage.store.registries import RegistryStore
 from moorage.store.uploads import UploadStore
 
@@ -44,8 +56,20 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_manifest_bytes + 1024)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_lifecycle)
-    app.router.add_get("/v2", _to_v2_root)  # before the sub-app, whose prefix would take it
+    app.router.add_get("/v2", _to_v2_root)
     app.add_subapp("/v2", create_v2_app())
+    router = Router(ROUTES, settings.management_audiences)
+
+    async def management(request: web.Request) -> web.StreamResponse:
+        # The management API answers on the bare host only, never on a login server.
+        if registry_name_from_host(request.host, settings.suffix) is not None:
+            raise web.HTTPNotFound()
+        return await router.handle(request)
+
+    app.router.add_route("*", "/subscriptions{tail:.*}", management)
+    app.router.add_route("*", "/openapi.json", management)
+    for method, path, handler in identity_routes():
+        app.router.add_route(method, path, handler)
     return app
 
 
@@ -57,13 +81,32 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     db, registries = await open_stores(settings)
     await registries.ensure(settings.default_registry)
+    principals = PrincipalStore(db)
+    tenant = await principals.ensure_tenant()
+    subscriptions = SubscriptionStore(db)
+    subscription, _ = await subscriptions.ensure_default(tenant, settings.location)
+    keys = SigningKeys.load_or_create(settings.data_dir)
+    tokens = TokenService(keys, issuer=f"{settings.base_url}/{tenant}/v2.0")
+    credential = await ensure_owner_credential(
+        principals, settings.data_dir, tenant_id=tenant, subscription_id=subscription.id
+    )
+    log.info("owner credential: %s", credential)
+    resolver = RegistryResolver(registries, settings.default_registry)
     driver = FilesystemDriver(settings.data_dir)
     content = RegistryContent(
         ContentStore(db), UploadStore(db), driver, max_manifest_bytes=settings.max_manifest_bytes
     )
     app[REGISTRIES] = registries
     app[CONTENT] = content
-    app[RESOLVER] = RegistryResolver(registries, settings.default_registry)
+    app[RESOLVER] = resolver
+    app[IDENTITY] = IdentityService(principals, tokens, tenant, settings.base_url)
+    app[SERVICE] = ManagementService(
+        registries,
+        subscriptions,
+        CredentialStore(db),
+        SecretBox.load_or_create(settings.data_dir),
+        resolver,
+    )
     purger = asyncio.create_task(_purge_uploads(content, settings))
     try:
         yield

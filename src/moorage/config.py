@@ -36,6 +36,12 @@ class Settings:
     location: str = "local"
     max_manifest_bytes: int = DEFAULT_MAX_MANIFEST_BYTES
     upload_ttl: timedelta = timedelta(hours=24)
+    tls: bool = False
+    """Serve HTTPS; with no certificate given, one from a local CA kept in the data dir."""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    public_url: str = ""
+    """How clients reach the management host; empty means <scheme>://<host>:<port>."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -55,6 +61,15 @@ class Settings:
             raise SettingsError(
                 f"--max-manifest-bytes: {self.max_manifest_bytes} is too small (at least 1024)"
             )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            given = "--tls-cert" if self.tls_cert else "--tls-key"
+            missing = "--tls-key" if self.tls_cert else "--tls-cert"
+            raise SettingsError(f"{given} needs {missing} too")
+        for option, path in (("--tls-cert", self.tls_cert), ("--tls-key", self.tls_key)):
+            if path is not None and not path.is_file():
+                raise SettingsError(f"{option}: {str(path)!r} is not a readable file")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise SettingsError(f"--public-url: {self.public_url!r} is not an http(s) URL")
         suffix = self.login_server_suffix
         if suffix and (suffix.startswith(".") or "/" in suffix or any(c.isspace() for c in suffix)):
             raise SettingsError(f"--login-server-suffix: {suffix!r} is not a host[:port] suffix")
@@ -62,6 +77,26 @@ class Settings:
     @property
     def suffix(self) -> str:
         return self.login_server_suffix or f"localhost:{self.port}"
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.tls_cert is not None
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.uses_tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def management_audiences(self) -> tuple[str, ...]:
+        """Token audiences the management API accepts: the cloud's, and moorage's own URL."""
+        return (
+            "https://management.azure.com/",
+            "https://management.core.windows.net/",
+            self.base_url + "/",
+        )
 
     @property
     def database_url(self) -> str:

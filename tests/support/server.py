@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -36,8 +38,39 @@ class Server:
         return f"{self.host}:{self.port}"
 
     @property
+    def tls(self) -> bool:
+        return "--tls" in self.extra_args
+
+    @property
     def url(self) -> str:
-        return f"http://{self.address}"
+        return f"{'https' if self.tls else 'http'}://{self.address}"
+
+    @property
+    def ca(self) -> Path:
+        """The local CA that signs the server's certificate under --tls."""
+        return self.data_dir / "tls" / "ca.pem"
+
+    def ca_bundle(self, path: Path) -> Path:
+        """A bundle of the system's CAs plus moorage's, for clients such as requests."""
+        system = Path("/etc/ssl/certs/ca-certificates.crt")
+        base = system.read_bytes() if system.exists() else b""
+        path.write_bytes(base + b"\n" + self.ca.read_bytes())
+        return path
+
+    @property
+    def owner(self) -> dict[str, str]:
+        """The owner credential the server wrote on first start."""
+        data: dict[str, str] = json.loads((self.data_dir / "owner-credential.json").read_text())
+        return data
+
+    def _ready(self) -> bool:
+        context = None
+        if self.tls:
+            if not self.ca.exists():
+                return False
+            context = ssl.create_default_context(cafile=str(self.ca))
+        with urllib.request.urlopen(f"{self.url}/v2/", timeout=1, context=context) as r:
+            return bool(r.status == 200)
 
     def start(self, timeout: float = 30.0) -> Server:
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
@@ -66,11 +99,11 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"moorage exited early:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/v2/", timeout=1) as r:
-                    if r.status == 200:
-                        return self
+                if self._ready():
+                    return self
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"moorage did not answer within {timeout}s:\n{self.log()}")
 

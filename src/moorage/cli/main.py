@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
+import ssl
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -13,7 +15,8 @@ from typing import Any
 import click
 from aiohttp import web
 
-from moorage.app import create_app, open_stores
+from moorage.app import create_app, open_stores, prepare_data_dir
+from moorage.auth.tls import TlsFiles, ensure_local_tls, server_ssl_context
 from moorage.config import Settings, SettingsError, default_data_dir
 from moorage.domain.errors import DomainError
 from moorage.domain.registry import Registry, Sku
@@ -51,6 +54,10 @@ def main() -> None:
 )
 @click.option("--default-registry", default=None, help="Registry served on the bare host.")
 @click.option("--max-manifest-bytes", type=int, default=None, help="Largest manifest accepted.")
+@click.option("--tls", is_flag=True, help="Serve HTTPS; without --tls-cert, a local CA signs one.")
+@click.option("--tls-cert", type=click.Path(path_type=Path), default=None, help="PEM certificate.")
+@click.option("--tls-key", type=click.Path(path_type=Path), default=None, help="PEM private key.")
+@click.option("--public-url", default=None, help="How clients reach this server (tokens name it).")
 def serve(
     data_dir: Path | None,
     host: str,
@@ -58,6 +65,10 @@ def serve(
     login_server_suffix: str | None,
     default_registry: str | None,
     max_manifest_bytes: int | None,
+    tls: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    public_url: str | None,
 ) -> None:
     """Run the registry service."""
     settings = _settings(
@@ -67,23 +78,60 @@ def serve(
         login_server_suffix=login_server_suffix,
         default_registry=default_registry,
         max_manifest_bytes=max_manifest_bytes,
+        tls=tls or None,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        public_url=public_url,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     shown = f"[{host}]" if ":" in host else host
     where = f"{shown}:{port}"
+    ssl_context, trust = _tls(settings)
 
     def ready(_: str) -> None:
         click.echo(
-            f"moorage is serving on http://{where} (data in {settings.data_dir})\n"
+            f"moorage is serving on {settings.base_url} (data in {settings.data_dir})\n"
             f"  push to the default registry:  {where}/<repository>:<tag>\n"
             f"  other registries answer at:    <name>.{settings.suffix}\n"
-            "  stop with Ctrl-C",
+            f"  management API:                {settings.base_url}/subscriptions\n"
+            f"  owner credential:              {settings.data_dir / 'owner-credential.json'}\n"
+            + (f"  trust this CA for TLS:         {trust}\n" if trust else "")
+            + "  stop with Ctrl-C",
             err=False,
         )
         sys.stdout.flush()
 
-    web.run_app(create_app(settings), host=host, port=port, print=ready, access_log=None)
+    web.run_app(
+        create_app(settings),
+        host=host,
+        port=port,
+        print=ready,
+        access_log=None,
+        ssl_context=ssl_context,
+    )
+
+
+def _tls(settings: Settings) -> tuple[ssl.SSLContext | None, Path | None]:
+    """The server's TLS context, and the CA clients must trust when moorage made it."""
+    if not settings.uses_tls:
+        return None, None
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        files = TlsFiles(settings.tls_cert, settings.tls_key, None)
+    else:
+        prepare_data_dir(settings)
+        names = [n for n in {"localhost", settings.suffix.split(":")[0]} if n]
+        addresses = [settings.host] if _is_address(settings.host) else []
+        files = ensure_local_tls(settings.data_dir, names, addresses)
+    return server_ssl_context(files), files.ca
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 @main.group()

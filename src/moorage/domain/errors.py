@@ -98,3 +98,11 @@ class InvalidPagination(DomainError):
 
 class BlobInUse(DomainError):
     """A blob still referenced by a manifest of the repository cannot be unlinked from it."""
+
+
+class AdminUserDisabled(DomainError):
+    """The registry's admin user is off, so it has no passwords to show."""
+
+
+class DefaultRegistryKept(DomainError):
+    """The registry served on the bare host cannot be deleted."""

@@ -52,6 +52,43 @@ class Registry:
     network_rule_set: NetworkRuleSet
     created_at: datetime
     tags: dict[str, str] = field(default_factory=dict)
+    subscription_id: str = ""
+    resource_group: str = ""
+    admin_user_enabled: bool = False
+    anonymous_pull_enabled: bool = False
+    data_endpoint_enabled: bool = False
+    zone_redundancy: str = "Disabled"
+    network_rule_bypass_options: str = "AzureServices"
+    etag: str = ""
+
+    @property
+    def resource_id(self) -> str:
+        return registry_resource_id(self.subscription_id, self.resource_group, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryChanges:
+    """What an update sets; None leaves a field as it is (PATCH merges)."""
+
+    location: str | None = None
+    tags: dict[str, str] | None = None
+    sku: Sku | None = None
+    admin_user_enabled: bool | None = None
+    anonymous_pull_enabled: bool | None = None
+    data_endpoint_enabled: bool | None = None
+    zone_redundancy: str | None = None
+    network_rule_bypass_options: str | None = None
+    public_network_access: PublicNetworkAccess | None = None
+    default_action: DefaultAction | None = None
+    ip_rules: tuple[IPRule, ...] | None = None
+    """None keeps the rules; a tuple (even empty) replaces them."""
+
+
+def registry_resource_id(subscription_id: str, resource_group: str, name: str) -> str:
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+        f"/providers/Microsoft.ContainerRegistry/registries/{name}"
+    )
 
 
 def check_registry_name(name: str) -> str:

@@ -1,26 +1,44 @@
-"""Registry records."""
+"""Registry records: their settings, network rule set and place in a resource group."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from moorage.domain.errors import RegistryExists, RegistryNotFound
+from moorage.domain.errors import DomainError, RegistryExists, RegistryNotFound
 from moorage.domain.registry import (
     DefaultAction,
     IPRule,
     NetworkRuleSet,
     PublicNetworkAccess,
     Registry,
+    RegistryChanges,
     Sku,
     check_registry_name,
     login_server,
 )
 from moorage.store.database import Database
-from moorage.store.schema import ip_rules, registries
+from moorage.store.schema import ip_rules, registries, resource_groups
 from moorage.store.types import as_utc, utcnow
+
+
+class PreconditionFailed(DomainError):
+    """If-Match named an etag the resource no longer has."""
+
+
+def _etag() -> str:
+    return uuid.uuid4().hex
+
+
+def _matches(if_match: str | None, etag: str) -> bool:
+    if if_match is None:
+        return True
+    wanted = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
+    return "*" in wanted or etag in wanted
 
 
 class RegistryStore:
@@ -29,25 +47,43 @@ class RegistryStore:
         self.suffix = login_server_suffix
         self.location = location
 
-    async def create(self, name: str, sku: Sku = Sku.PREMIUM) -> Registry:
+    async def create(
+        self,
+        name: str,
+        sku: Sku = Sku.PREMIUM,
+        *,
+        resource_group_id: int | None = None,
+        location: str | None = None,
+        changes: RegistryChanges | None = None,
+    ) -> Registry:
         check_registry_name(name)
         try:
             async with self._db.write() as conn:
-                await conn.execute(
-                    insert(registries).values(
-                        name=name,
-                        name_key=name.lower(),
-                        login_server=login_server(name, self.suffix),
-                        location=self.location,
-                        sku=sku.value,
-                        public_network_access=PublicNetworkAccess.ENABLED.value,
-                        default_action=DefaultAction.ALLOW.value,
-                        tags={},
-                        created_at=utcnow(),
+                registry_id = (
+                    await conn.execute(
+                        insert(registries)
+                        .values(
+                            name=name,
+                            name_key=name.lower(),
+                            login_server=login_server(name, self.suffix),
+                            location=location or self.location,
+                            sku=sku.value,
+                            public_network_access=PublicNetworkAccess.ENABLED.value,
+                            default_action=DefaultAction.ALLOW.value,
+                            tags={},
+                            created_at=utcnow(),
+                            resource_group_id=resource_group_id,
+                            etag=_etag(),
+                        )
+                        .returning(registries.c.id)
                     )
-                )
+                ).scalar_one()
+                if changes is not None:
+                    await self._apply(conn, registry_id, changes)
         except IntegrityError:
-            raise RegistryExists(f"a registry named {name!r} already exists", name=name) from None
+            raise RegistryExists(
+                f"The registry name '{name}' is already in use.", name=name
+            ) from None
         return await self.get(name)
 
     async def ensure(self, name: str, sku: Sku = Sku.PREMIUM) -> Registry:
@@ -59,17 +95,111 @@ class RegistryStore:
             except RegistryExists:
                 return await self.get(name)
 
+    async def update(
+        self, name: str, changes: RegistryChanges, *, if_match: str | None = None
+    ) -> Registry:
+        """Apply changes in one transaction; a stale If-Match changes nothing."""
+        async with self._db.write() as conn:
+            row = (
+                await conn.execute(
+                    select(registries.c.id, registries.c.etag).where(
+                        registries.c.name_key == name.lower()
+                    )
+                )
+            ).first()
+            if row is None:
+                raise RegistryNotFound(f"The registry '{name}' could not be found.", name=name)
+            if not _matches(if_match, row.etag):
+                raise PreconditionFailed(
+                    f"The registry '{name}' has changed (etag \"{row.etag}\", If-Match "
+                    f"{if_match}); read it again and retry.",
+                    etag=row.etag,
+                )
+            await self._apply(conn, row.id, changes)
+        return await self.get(name)
+
+    async def _apply(
+        self, conn: AsyncConnection, registry_id: int, changes: RegistryChanges
+    ) -> None:
+        values: dict[str, Any] = {"etag": _etag(), "updated_at": utcnow()}
+        simple = {
+            "location": changes.location,
+            "tags": changes.tags,
+            "sku": changes.sku.value if changes.sku else None,
+            "admin_user_enabled": changes.admin_user_enabled,
+            "anonymous_pull_enabled": changes.anonymous_pull_enabled,
+            "data_endpoint_enabled": changes.data_endpoint_enabled,
+            "zone_redundancy": changes.zone_redundancy,
+            "network_rule_bypass_options": changes.network_rule_bypass_options,
+            "public_network_access": (
+                changes.public_network_access.value if changes.public_network_access else None
+            ),
+            "default_action": changes.default_action.value if changes.default_action else None,
+        }
+        values.update({k: v for k, v in simple.items() if v is not None})
+        await conn.execute(update(registries).where(registries.c.id == registry_id).values(values))
+        if changes.ip_rules is not None:
+            await conn.execute(delete(ip_rules).where(ip_rules.c.registry_id == registry_id))
+            if changes.ip_rules:
+                now = utcnow()
+                await conn.execute(
+                    insert(ip_rules),
+                    [
+                        {
+                            "registry_id": registry_id,
+                            "value": r.value,
+                            "action": r.action,
+                            "created_at": now,
+                        }
+                        for r in changes.ip_rules
+                    ],
+                )
+
+    async def delete(self, name: str, *, if_match: str | None = None) -> bool:
+        async with self._db.write() as conn:
+            row = (
+                await conn.execute(
+                    select(registries.c.id, registries.c.etag).where(
+                        registries.c.name_key == name.lower()
+                    )
+                )
+            ).first()
+            if row is None:
+                return False
+            if not _matches(if_match, row.etag):
+                raise PreconditionFailed(
+                    f"The registry '{name}' has changed (etag \"{row.etag}\"); read it again.",
+                    etag=row.etag,
+                )
+            await conn.execute(delete(registries).where(registries.c.id == row.id))
+            return True
+
     async def get(self, name: str) -> Registry:
         found = await self._select(registries.c.name_key == name.lower())
         if not found:
-            raise RegistryNotFound(f"registry {name!r} not found", name=name)
+            raise RegistryNotFound(f"The registry '{name}' could not be found.", name=name)
         return found[0]
+
+    async def find(self, name: str) -> Registry | None:
+        found = await self._select(registries.c.name_key == name.lower())
+        return found[0] if found else None
 
     async def all(self) -> list[Registry]:
         return await self._select(None)
 
-    async def _select(self, where: Any) -> list[Registry]:
-        query = select(registries).order_by(registries.c.name_key)
+    async def in_group(self, resource_group_id: int) -> list[Registry]:
+        return await self._select(registries.c.resource_group_id == resource_group_id)
+
+    async def _select(self, where: ColumnElement[bool] | None) -> list[Registry]:
+        query = (
+            select(
+                registries,
+                resource_groups.c.subscription_id.label("subscription_id"),
+                resource_groups.c.name.label("resource_group"),
+            )
+            .outerjoin(resource_groups, resource_groups.c.id == registries.c.resource_group_id)
+            .order_by(registries.c.name_key)
+        )
         if where is not None:
             query = query.where(where)
         async with self._db.read() as conn:
@@ -99,6 +229,14 @@ class RegistryStore:
                 ),
                 created_at=as_utc(r["created_at"]),
                 tags=dict(r["tags"] or {}),
+                subscription_id=r["subscription_id"] or "",
+                resource_group=r["resource_group"] or "",
+                admin_user_enabled=bool(r["admin_user_enabled"]),
+                anonymous_pull_enabled=bool(r["anonymous_pull_enabled"]),
+                data_endpoint_enabled=bool(r["data_endpoint_enabled"]),
+                zone_redundancy=r["zone_redundancy"],
+                network_rule_bypass_options=r["network_rule_bypass_options"],
+                etag=r["etag"],
             )
             for r in rows
         ]

@@ -1,0 +1,1 @@
+"""The management API in the resource manager's shape (Microsoft.ContainerRegistry/registries)."""

@@ -1,0 +1,113 @@
+"""Resource-manager errors, declared once: {"error": {"code", "message", "target", "details"}}."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from moorage.domain import errors as domain
+from moorage.store.management import ResourceGroupNotFound, SubscriptionNotFound
+from moorage.store.registries import PreconditionFailed
+
+
+@dataclass(frozen=True, slots=True)
+class ArmCode:
+    code: str
+    status: int
+    description: str
+
+
+CODES: dict[str, ArmCode] = {}
+
+
+def _register(code: str, status: int, description: str) -> ArmCode:
+    assert code not in CODES, code
+    CODES[code] = ArmCode(code, status, description)
+    return CODES[code]
+
+
+MISSING_API_VERSION = _register(
+    "MissingApiVersionParameter", 400, "The api-version query parameter is required."
+)
+INVALID_API_VERSION = _register(
+    "InvalidApiVersionParameter", 400, "The api-version is not one this resource type supports."
+)
+INVALID_REQUEST_CONTENT = _register(
+    "InvalidRequestContent", 400, "The request body is not valid JSON of the expected shape."
+)
+INVALID_PARAMETER = _register("InvalidParameter", 400, "A field has a value that is not allowed.")
+INVALID_RESOURCE_NAME = _register("InvalidResourceName", 400, "The resource name is not valid.")
+ADMIN_USER_DISABLED = _register("AdminUserDisabled", 400, "The registry's admin user is disabled.")
+AUTHENTICATION_FAILED = _register(
+    "AuthenticationFailed", 401, "No valid bearer token was presented."
+)
+AUTHORIZATION_FAILED = _register(
+    "AuthorizationFailed", 403, "The caller's roles do not allow this action on this scope."
+)
+SUBSCRIPTION_NOT_FOUND = _register("SubscriptionNotFound", 404, "No such subscription.")
+RESOURCE_GROUP_NOT_FOUND = _register("ResourceGroupNotFound", 404, "No such resource group.")
+RESOURCE_NOT_FOUND = _register("ResourceNotFound", 404, "No such resource.")
+NOT_FOUND = _register("NotFound", 404, "No such endpoint on the management API.")
+METHOD_NOT_ALLOWED = _register("MethodNotAllowed", 405, "The method is not allowed here.")
+ALREADY_IN_USE = _register("RegistryNameNotAvailable", 409, "The registry name is taken.")
+CONFLICT = _register("Conflict", 409, "The request conflicts with the resource's state.")
+PRECONDITION_FAILED = _register(
+    "PreconditionFailed", 412, "If-Match does not name the resource's current etag."
+)
+INTERNAL_ERROR = _register("InternalServerError", 500, "The server failed; see its log.")
+
+
+class ArmError(Exception):
+    def __init__(
+        self,
+        code: ArmCode,
+        message: str,
+        *,
+        target: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.target = target
+        self.headers = headers or {}
+
+
+TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
+    domain.RegistryNotFound: RESOURCE_NOT_FOUND,
+    domain.RegistryExists: ALREADY_IN_USE,
+    domain.InvalidRegistryName: INVALID_RESOURCE_NAME,
+    SubscriptionNotFound: SUBSCRIPTION_NOT_FOUND,
+    ResourceGroupNotFound: RESOURCE_GROUP_NOT_FOUND,
+    PreconditionFailed: PRECONDITION_FAILED,
+    domain.AdminUserDisabled: ADMIN_USER_DISABLED,
+    domain.DefaultRegistryKept: CONFLICT,
+}
+
+
+def translate(exc: domain.DomainError) -> ArmError:
+    for cls in type(exc).__mro__:
+        code = TRANSLATION.get(cls)
+        if code is not None:
+            target = next(iter(exc.detail), None) if exc.detail else None
+            return ArmError(code, exc.message, target=target)
+    return ArmError(INVALID_PARAMETER, exc.message)
+
+
+def render(error: ArmError) -> web.Response:
+    body: dict[str, Any] = {
+        "error": {
+            "code": error.code.code,
+            "message": error.message,
+            "target": error.target,
+            "details": [],
+        }
+    }
+    return web.Response(
+        status=error.code.status,
+        text=json.dumps(body),
+        headers={"Content-Type": "application/json; charset=utf-8", **error.headers},
+    )

@@ -1,0 +1,130 @@
+"""Request bodies of the management API, as pydantic models (validated at the edge).
+
+Fields the resource manager defines but moorage does not act on (identity, encryption,
+policies...) are accepted and ignored, so real clients that send them keep working.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from moorage.domain.registry import (
+    DefaultAction,
+    IPRule,
+    PublicNetworkAccess,
+    RegistryChanges,
+    Sku,
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class IPRuleModel(_Model):
+    value: str = Field(description="An IPv4 or IPv6 address or CIDR range.")
+    action: Literal["Allow"] = "Allow"
+
+    @field_validator("value")
+    @classmethod
+    def _address_or_range(cls, value: str) -> str:
+        try:
+            ipaddress.ip_network(value, strict=True)
+        except ValueError as e:
+            raise ValueError(f"'{value}' is not an IP address or CIDR range: {e}") from None
+        return value
+
+
+class NetworkRuleSetModel(_Model):
+    default_action: Literal["Allow", "Deny"] | None = Field(None, alias="defaultAction")
+    ip_rules: list[IPRuleModel] | None = Field(None, alias="ipRules")
+
+
+class RegistryPropertiesModel(_Model):
+    admin_user_enabled: bool | None = Field(None, alias="adminUserEnabled")
+    network_rule_set: NetworkRuleSetModel | None = Field(None, alias="networkRuleSet")
+    public_network_access: Literal["Enabled", "Disabled"] | None = Field(
+        None, alias="publicNetworkAccess"
+    )
+    network_rule_bypass_options: Literal["AzureServices", "None"] | None = Field(
+        None, alias="networkRuleBypassOptions"
+    )
+    anonymous_pull_enabled: bool | None = Field(None, alias="anonymousPullEnabled")
+    data_endpoint_enabled: bool | None = Field(None, alias="dataEndpointEnabled")
+    zone_redundancy: Literal["Enabled", "Disabled"] | None = Field(None, alias="zoneRedundancy")
+
+
+class SkuModel(_Model):
+    name: Literal["Basic", "Standard", "Premium"]
+
+
+class RegistryCreateModel(_Model):
+    location: str = Field(min_length=1, max_length=64)
+    sku: SkuModel
+    tags: dict[str, str] | None = None
+    properties: RegistryPropertiesModel | None = None
+
+
+class RegistryUpdateModel(_Model):
+    sku: SkuModel | None = None
+    tags: dict[str, str] | None = None
+    properties: RegistryPropertiesModel | None = None
+
+
+class RegenerateCredentialModel(_Model):
+    name: Literal["password", "password2"]
+
+
+class NameCheckModel(_Model):
+    name: str
+    type: Literal["Microsoft.ContainerRegistry/registries"]
+
+
+class ResourceGroupModel(_Model):
+    location: str = Field(min_length=1, max_length=64)
+    tags: dict[str, str] | None = None
+
+
+def changes_from(
+    properties: RegistryPropertiesModel | None,
+    *,
+    sku: SkuModel | None = None,
+    tags: dict[str, str] | None = None,
+    location: str | None = None,
+) -> RegistryChanges:
+    p = properties or RegistryPropertiesModel()
+    rules = p.network_rule_set
+    return RegistryChanges(
+        location=location,
+        tags=tags,
+        sku=Sku(sku.name) if sku else None,
+        admin_user_enabled=p.admin_user_enabled,
+        anonymous_pull_enabled=p.anonymous_pull_enabled,
+        data_endpoint_enabled=p.data_endpoint_enabled,
+        zone_redundancy=p.zone_redundancy,
+        network_rule_bypass_options=p.network_rule_bypass_options,
+        public_network_access=(
+            PublicNetworkAccess(p.public_network_access) if p.public_network_access else None
+        ),
+        default_action=(
+            DefaultAction(rules.default_action) if rules and rules.default_action else None
+        ),
+        # A rule set without ipRules keeps the rules (the cloud CLI sends it that way).
+        ip_rules=(
+            tuple(IPRule(r.value, r.action) for r in rules.ip_rules)
+            if rules is not None and rules.ip_rules is not None
+            else None
+        ),
+    )
+
+
+class ServicePrincipalCreateModel(_Model):
+    display_name: str = Field(alias="displayName", min_length=1, max_length=128)
+    role: str = Field(description="Owner, Contributor, Reader, AcrPull, AcrPush or AcrDelete.")
+    scopes: list[str] | None = Field(
+        None, description="Resource ids the role applies to; default: the subscription."
+    )
+    trusted: bool = Field(False, description="May pass registries' network rules (bypass).")

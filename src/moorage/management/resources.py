@@ -1,0 +1,93 @@
+"""How resources look on the wire: the resource manager's JSON for each record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moorage.domain.registry import Registry
+from moorage.store.management import ResourceGroup, Subscription
+
+REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
+
+
+def _time(value: Any) -> str:
+    return str(value.isoformat().replace("+00:00", "Z"))
+
+
+def registry(r: Registry) -> dict[str, Any]:
+    return {
+        "id": r.resource_id,
+        "name": r.name,
+        "type": REGISTRY_TYPE,
+        "location": r.location,
+        "tags": r.tags,
+        "etag": r.etag,
+        "sku": {"name": r.sku.value, "tier": r.sku.value},
+        "properties": {
+            "loginServer": r.login_server,
+            "creationDate": _time(r.created_at),
+            "provisioningState": "Succeeded",
+            "adminUserEnabled": r.admin_user_enabled,
+            "networkRuleSet": {
+                "defaultAction": r.network_rule_set.default_action.value,
+                "ipRules": [
+                    {"action": rule.action, "value": rule.value}
+                    for rule in r.network_rule_set.ip_rules
+                ],
+            },
+            "policies": {
+                "quarantinePolicy": {"status": "disabled"},
+                "trustPolicy": {"type": "Notary", "status": "disabled"},
+                "retentionPolicy": {"days": 7, "status": "disabled"},
+                "exportPolicy": {"status": "enabled"},
+            },
+            "encryption": {"status": "disabled"},
+            "dataEndpointEnabled": r.data_endpoint_enabled,
+            "dataEndpointHostNames": [],
+            "privateEndpointConnections": [],
+            "publicNetworkAccess": r.public_network_access.value,
+            "networkRuleBypassOptions": r.network_rule_bypass_options,
+            "zoneRedundancy": r.zone_redundancy,
+            "anonymousPullEnabled": r.anonymous_pull_enabled,
+        },
+    }
+
+
+def generic_resource(r: Registry) -> dict[str, Any]:
+    """A registry as `/subscriptions/{sub}/resources` lists it."""
+    return {
+        "id": r.resource_id,
+        "name": r.name,
+        "type": REGISTRY_TYPE,
+        "location": r.location,
+        "tags": r.tags,
+        "sku": {"name": r.sku.value, "tier": r.sku.value},
+    }
+
+
+def subscription(s: Subscription) -> dict[str, Any]:
+    return {
+        "id": f"/subscriptions/{s.id}",
+        "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "subscriptionId": s.id,
+        "tenantId": s.tenant_id,
+        "displayName": s.display_name,
+        "state": "Enabled",
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "moorage",
+            "spendingLimit": "Off",
+        },
+    }
+
+
+def resource_group(g: ResourceGroup) -> dict[str, Any]:
+    return {
+        "id": f"/subscriptions/{g.subscription_id}/resourceGroups/{g.name}",
+        "name": g.name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": g.location,
+        "tags": g.tags,
+        "properties": {"provisioningState": "Succeeded"},
+    }

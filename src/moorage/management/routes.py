@@ -1,0 +1,224 @@
+"""The management API's route table, and the OpenAPI document made from it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from aiohttp import web
+
+from moorage.auth.roles import Permission
+from moorage.management import models, principals, registries, subscriptions
+from moorage.management.apiversions import NEWEST_STABLE, REGISTRY_VERSIONS, RESOURCES_VERSIONS
+from moorage.management.router import (
+    AUTHENTICATED,
+    PUBLIC,
+    ManagementRequest,
+    Route,
+    json_response,
+)
+
+SUB = "/subscriptions/{subscriptionId}"
+GROUP = SUB + "/resourceGroups/{resourceGroupName}"
+PROVIDER = "/providers/Microsoft.ContainerRegistry"
+REGISTRY = GROUP + PROVIDER + "/registries/{registryName}"
+IDENTITY = SUB + "/providers/Moorage.Identity/servicePrincipals"
+R, W, D, A = Permission.READ, Permission.WRITE, Permission.DELETE, Permission.ACTION
+M = Permission.MANAGE_ACCESS
+REG, RES = REGISTRY_VERSIONS, RESOURCES_VERSIONS
+
+
+async def _openapi(req: ManagementRequest) -> web.Response:
+    return json_response(openapi_document(ROUTES))
+
+
+ROUTES: Final[tuple[Route, ...]] = (
+    Route("GET", "/openapi.json", _openapi, PUBLIC, None, "This document"),
+    Route(
+        "GET",
+        "/subscriptions",
+        subscriptions.list_subscriptions,
+        AUTHENTICATED,
+        RES,
+        "Subscriptions the caller has a role in",
+    ),
+    Route("GET", SUB, subscriptions.get_subscription, R, RES, "A subscription"),
+    Route("GET", SUB + "/resourcegroups", subscriptions.list_groups, R, RES, "Resource groups"),
+    Route("GET", GROUP, subscriptions.get_group, R, RES, "A resource group"),
+    Route(
+        "PUT",
+        GROUP,
+        subscriptions.put_group,
+        W,
+        RES,
+        "Create or update a resource group",
+        models.ResourceGroupModel,
+    ),
+    Route(
+        "GET",
+        SUB + "/resources",
+        subscriptions.list_resources,
+        AUTHENTICATED,
+        RES,
+        "Resources of the subscription ($filter=resourceType eq '...')",
+    ),
+    Route(
+        "GET",
+        SUB + PROVIDER + "/registries",
+        registries.list_in_subscription,
+        R,
+        REG,
+        "Registries of the subscription",
+    ),
+    Route(
+        "POST",
+        SUB + PROVIDER + "/checkNameAvailability",
+        registries.check_name,
+        R,
+        REG,
+        "Whether a registry name can be used",
+        models.NameCheckModel,
+        action=True,
+    ),
+    Route(
+        "GET",
+        GROUP + PROVIDER + "/registries",
+        registries.list_in_group,
+        R,
+        REG,
+        "Registries of the resource group",
+    ),
+    Route("GET", REGISTRY, registries.get, R, REG, "A registry"),
+    Route(
+        "PUT",
+        REGISTRY,
+        registries.put,
+        W,
+        REG,
+        "Create a registry or replace its settings",
+        models.RegistryCreateModel,
+    ),
+    Route(
+        "PATCH",
+        REGISTRY,
+        registries.patch,
+        W,
+        REG,
+        "Update a registry: fields left out keep their values",
+        models.RegistryUpdateModel,
+    ),
+    Route("DELETE", REGISTRY, registries.delete, D, REG, "Delete a registry"),
+    Route(
+        "POST",
+        REGISTRY + "/listCredentials",
+        registries.list_credentials,
+        A,
+        REG,
+        "The admin user's name and passwords",
+        action=True,
+    ),
+    Route(
+        "POST",
+        REGISTRY + "/regenerateCredential",
+        registries.regenerate_credential,
+        A,
+        REG,
+        "Make a new admin password",
+        models.RegenerateCredentialModel,
+        action=True,
+    ),
+    Route(
+        "POST",
+        IDENTITY,
+        principals.create,
+        M,
+        RES,
+        "Create a service principal with a role (as `create-for-rbac`)",
+        models.ServicePrincipalCreateModel,
+        action=True,
+    ),
+    Route("GET", IDENTITY, principals.list_all, M, RES, "Service principals and their roles"),
+    Route(
+        "DELETE",
+        IDENTITY + "/{appId}",
+        principals.delete,
+        M,
+        RES,
+        "Delete a service principal",
+        action=True,
+    ),
+    Route(
+        "POST",
+        IDENTITY + "/{appId}/resetCredential",
+        principals.reset,
+        M,
+        RES,
+        "Give a service principal a new secret",
+        action=True,
+    ),
+)
+
+
+def openapi_document(routes: tuple[Route, ...]) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = {}
+    for route in routes:
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"\{(\w+)\}", route.path)
+        ]
+        if route.versions is not None:
+            params.append(
+                {
+                    "name": "api-version",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "example": NEWEST_STABLE},
+                    "description": route.versions.describe(),
+                }
+            )
+        operation: dict[str, Any] = {
+            "summary": route.summary,
+            "operationId": f"{route.handler.__module__.rsplit('.', 1)[-1]}_"
+            f"{route.handler.__name__.strip('_')}_{route.method.lower()}",
+            "parameters": params,
+            "responses": {
+                "200": {"description": "OK"},
+                "default": {"description": 'An error: {"error": {code, message, target}}'},
+            },
+        }
+        if route.permission is not PUBLIC:
+            operation["security"] = [{"bearer": []}]
+            operation["x-moorage-permission"] = str(
+                getattr(route.permission, "value", route.permission)
+            )
+        if route.body is not None:
+            name = route.body.__name__.removesuffix("Model")
+            schema = route.body.model_json_schema(
+                by_alias=True, ref_template="#/components/schemas/{model}"
+            )
+            schemas.update(schema.pop("$defs", {}))
+            schemas[name] = schema
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                },
+            }
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "moorage management API",
+            "version": NEWEST_STABLE,
+            "description": "Microsoft.ContainerRegistry/registries in the resource manager's "
+            "shape, served by moorage.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }

@@ -1,0 +1,188 @@
+"""Registry administration: one service behind the management API, the CLI and the portal."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from moorage.access.hosts import RegistryResolver
+from moorage.auth.secrets import new_secret
+from moorage.domain.errors import (
+    AdminUserDisabled,
+    DefaultRegistryKept,
+    DomainError,
+    RegistryExists,
+    RegistryNotFound,
+)
+from moorage.domain.registry import Registry, RegistryChanges, Sku, check_registry_name
+from moorage.management import models
+from moorage.store.credentials import CredentialStore
+from moorage.store.management import SubscriptionStore
+from moorage.store.registries import RegistryStore
+
+PASSWORD_NAMES = ("password", "password2")
+
+
+class Cipher(Protocol):
+    def encrypt(self, text: str) -> str: ...
+    def decrypt(self, token: str) -> str: ...
+
+
+class ManagementService:
+    def __init__(
+        self,
+        registries: RegistryStore,
+        subscriptions: SubscriptionStore,
+        credentials: CredentialStore,
+        cipher: Cipher,
+        resolver: RegistryResolver,
+    ) -> None:
+        self.registries = registries
+        self.subscriptions = subscriptions
+        self.credentials = credentials
+        self.cipher = cipher
+        self.resolver = resolver
+
+    async def get(self, subscription_id: str, group: str, name: str) -> Registry:
+        await self.subscriptions.group(subscription_id, group)
+        found = await self.registries.find(name)
+        if (
+            found is None
+            or found.subscription_id.lower() != subscription_id.lower()
+            or found.resource_group.lower() != group.lower()
+        ):
+            raise RegistryNotFound(
+                f"The Resource 'Microsoft.ContainerRegistry/registries/{name}' under resource "
+                f"group '{group}' was not found.",
+                name=name,
+            )
+        return found
+
+    async def list(self, subscription_id: str, group: str | None = None) -> list[Registry]:
+        await self.subscriptions.get(subscription_id)
+        if group is not None:
+            rg = await self.subscriptions.group(subscription_id, group)
+            return await self.registries.in_group(rg.id)
+        return [
+            r
+            for r in await self.registries.all()
+            if r.subscription_id.lower() == subscription_id.lower()
+        ]
+
+    async def create_or_replace(
+        self,
+        subscription_id: str,
+        group: str,
+        name: str,
+        body: models.RegistryCreateModel,
+        *,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> tuple[Registry, bool]:
+        """PUT: create the registry, or replace the settings of the one already there."""
+        check_registry_name(name)
+        rg = await self.subscriptions.group(subscription_id, group)
+        changes = models.changes_from(
+            body.properties, sku=body.sku, tags=body.tags or {}, location=body.location
+        )
+        existing = await self.registries.find(name)
+        if existing is not None:
+            if existing.resource_group.lower() != group.lower() or (
+                existing.subscription_id.lower() != subscription_id.lower()
+            ):
+                raise RegistryExists(f"The registry name '{name}' is already in use.", name=name)
+            if if_none_match is not None and if_none_match.strip() == "*":
+                raise RegistryExists(
+                    f"The registry '{name}' exists and If-None-Match is '*'.", name=name
+                )
+            updated = await self.registries.update(name, changes, if_match=if_match)
+            await self._after_change(updated)
+            return updated, False
+        created = await self.registries.create(
+            name,
+            Sku(body.sku.name),
+            resource_group_id=rg.id,
+            location=body.location,
+            changes=changes,
+        )
+        await self._after_change(created)
+        return created, True
+
+    async def update(
+        self,
+        subscription_id: str,
+        group: str,
+        name: str,
+        changes: RegistryChanges,
+        *,
+        if_match: str | None = None,
+    ) -> Registry:
+        await self.get(subscription_id, group, name)
+        updated = await self.registries.update(name, changes, if_match=if_match)
+        await self._after_change(updated)
+        return updated
+
+    async def delete(
+        self, subscription_id: str, group: str, name: str, *, if_match: str | None = None
+    ) -> bool:
+        try:
+            registry = await self.get(subscription_id, group, name)
+        except RegistryNotFound:
+            return False
+        if registry.name.lower() == self.resolver.default_registry.lower():
+            raise DefaultRegistryKept(
+                f"The registry '{registry.name}' serves the bare host and cannot be deleted.",
+                name=registry.name,
+            )
+        deleted = await self.registries.delete(registry.name, if_match=if_match)
+        self.resolver.forget(registry.name)
+        return deleted
+
+    async def check_name(self, name: str) -> dict[str, Any]:
+        try:
+            check_registry_name(name)
+        except DomainError as e:
+            return {"nameAvailable": False, "reason": "Invalid", "message": e.message}
+        if await self.registries.find(name) is not None:
+            return {
+                "nameAvailable": False,
+                "reason": "AlreadyExists",
+                "message": f"The registry {name} is already in use.",
+            }
+        return {"nameAvailable": True}
+
+    async def list_credentials(self, subscription_id: str, group: str, name: str) -> dict[str, Any]:
+        registry = await self.get(subscription_id, group, name)
+        if not registry.admin_user_enabled:
+            raise AdminUserDisabled(
+                f"The admin user of registry '{registry.name}' is disabled; enable it with "
+                f"`moorage acr update --name {registry.name} --admin-enabled true`.",
+                name=registry.name,
+            )
+        stored = await self._ensure_passwords(registry)
+        return {
+            "username": registry.name,
+            "passwords": [
+                {"name": n, "value": self.cipher.decrypt(stored[n])} for n in PASSWORD_NAMES
+            ],
+        }
+
+    async def regenerate(
+        self, subscription_id: str, group: str, name: str, which: str
+    ) -> dict[str, Any]:
+        registry = await self.get(subscription_id, group, name)
+        if not registry.admin_user_enabled:
+            return await self.list_credentials(subscription_id, group, name)  # raises
+        await self.credentials.put(registry.id, which, self.cipher.encrypt(new_secret()))
+        return await self.list_credentials(subscription_id, group, name)
+
+    async def _ensure_passwords(self, registry: Registry) -> dict[str, str]:
+        stored = await self.credentials.get(registry.id)
+        for missing in (n for n in PASSWORD_NAMES if n not in stored):
+            await self.credentials.put(registry.id, missing, self.cipher.encrypt(new_secret()))
+        return await self.credentials.get(registry.id)
+
+    async def _after_change(self, registry: Registry) -> None:
+        """The data plane judges the very next request by what just changed."""
+        self.resolver.forget(registry.name)
+        if registry.admin_user_enabled:
+            await self._ensure_passwords(registry)
