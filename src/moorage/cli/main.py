@@ -17,6 +17,7 @@ from aiohttp import web
 
 from moorage.app import create_app, open_stores, prepare_data_dir
 from moorage.auth.tls import TlsFiles, ensure_local_tls, server_ssl_context
+from moorage.cli.azcloud import az_cloud
 from moorage.config import Settings, SettingsError, default_data_dir
 from moorage.domain.errors import DomainError
 from moorage.domain.registry import Registry, Sku
@@ -132,6 +133,9 @@ def _is_address(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+main.add_command(az_cloud)
 
 
 @main.group()
