@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from moorage.auth.principals import PrincipalNotFound
 from moorage.domain import errors as domain
 from moorage.store.management import ResourceGroupNotFound, SubscriptionNotFound
 from moorage.store.registries import PreconditionFailed
@@ -85,6 +86,7 @@ TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
     PreconditionFailed: PRECONDITION_FAILED,
     domain.AdminUserDisabled: ADMIN_USER_DISABLED,
     domain.DefaultRegistryKept: CONFLICT,
+    PrincipalNotFound: RESOURCE_NOT_FOUND,
 }
 
 

@@ -135,7 +135,7 @@ class Router:
                 raise errors.ArmError(
                     errors.AUTHENTICATION_FAILED,
                     e.message,
-                    headers={"WWW-Authenticate": www_authenticate(identity)},
+                    headers={"WWW-Authenticate": www_authenticate(identity, e.message)},
                 ) from None
         if isinstance(route.permission, Permission):
             assert principal is not None
