@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import ssl
 import stat
 import subprocess
 import sys
@@ -79,3 +80,40 @@ def test_registry_create_names_bad_input(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "invalid registry name 'my-registry'" in result.stderr, result.stderr
+
+
+def test_tls_with_a_local_ca(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", free_port(), extra_args=["--tls"]).start()
+    try:
+        assert f"trust this CA for TLS:         {server.ca}" in server.log()
+        for host in ("127.0.0.1", "localhost"):
+            r = httpx.get(f"https://{host}:{server.port}/v2/", verify=ssl_context(server.ca))
+            assert r.status_code == 200
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(f"{server.url}/v2/", verify=ssl.create_default_context(cafile=None))
+        key_mode = stat.S_IMODE((server.data_dir / "tls" / "ca-key.pem").stat().st_mode)
+        assert key_mode == 0o600
+    finally:
+        server.stop()
+
+
+def test_tls_with_the_users_certificate(tmp_path: Path) -> None:
+    from moorage.auth.tls import ensure_local_tls
+
+    theirs = ensure_local_tls(tmp_path / "their-pki", ["localhost"], ["127.0.0.1"])
+    assert theirs.ca is not None
+    server = Server(
+        tmp_path / "data",
+        free_port(),
+        trust=theirs.ca,
+        extra_args=["--tls", "--tls-cert", str(theirs.cert), "--tls-key", str(theirs.key)],
+    ).start()
+    try:
+        assert httpx.get(f"{server.url}/v2/", verify=ssl_context(theirs.ca)).status_code == 200
+        assert not (server.data_dir / "tls").exists()  # moorage made no CA of its own
+    finally:
+        server.stop()
+
+
+def ssl_context(ca: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(ca))
