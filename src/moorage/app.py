@@ -10,7 +10,11 @@ from typing import Final
 
 from aiohttp import web
 
+from moorage.access.audit import DenialAudit
+from moorage.access.client import ClientResolver
+from moorage.access.gate import Gate, Handler
 from moorage.access.hosts import RegistryResolver, registry_name_from_host
+from moorage.access.policy import PolicyCache
 from moorage.auth.bootstrap import ensure_owner_credential
 from moorage.auth.cipher import SecretBox
 from moorage.auth.identity import IDENTITY, IdentityService, identity_routes
@@ -22,10 +26,11 @@ from moorage.config import Settings
 from moorage.distribution.context import CONTENT, RESOLVER
 from moorage.distribution.routes import create_v2_app
 from moorage.distribution.service import RegistryContent
-from moorage.management.registries import SERVICE
+from moorage.management.registries import AUDIT, SERVICE
 from moorage.management.router import Router
 from moorage.management.routes import ROUTES
 from moorage.management.service import ManagementService
+from moorage.store.audit import AuditStore
 from moorage.store.content import ContentStore
 from moorage.store.credentials import CredentialStore
 from moorage.store.database import Database
@@ -35,6 +40,7 @@ from moorage.store.uploads import UploadStore
 
 log = logging.getLogger("moorage")
 SETTINGS: Final = web.AppKey("settings", Settings)
+GATE: Final = web.AppKey("gate", Gate)
 REGISTRIES: Final = web.AppKey("registries", RegistryStore)
 PURGE_EVERY_SECONDS = 3600.0
 
@@ -48,12 +54,24 @@ async def open_stores(settings: Settings) -> tuple[Database, RegistryStore]:
     prepare_data_dir(settings)
     db = Database(settings.database_url)
     await db.migrate()
-    registries = RegistryStore(db, login_server_suffix=settings.suffix, location=settings.location)
+    registries = RegistryStore(
+        db,
+        login_server_suffix=settings.suffix,
+        location=settings.location,
+        max_ip_rules=settings.max_ip_rules,
+    )
     return db, registries
 
 
+@web.middleware
+async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The network gate, in front of every route (it lets non-data-plane requests pass)."""
+    gate: Gate = request.app[GATE]
+    return await gate.middleware(request, handler)
+
+
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=settings.max_manifest_bytes + 1024)
+    app = web.Application(client_max_size=settings.max_manifest_bytes + 1024, middlewares=[_gate])
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_get("/v2", _to_v2_root)
@@ -92,6 +110,11 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     )
     log.info("owner credential: %s", credential)
     resolver = RegistryResolver(registries, settings.default_registry)
+    audit = DenialAudit(AuditStore(db))
+    app[GATE] = Gate(
+        resolver, ClientResolver(settings.trusted_proxies), PolicyCache(), audit, settings.suffix
+    )
+    app[AUDIT] = audit
     driver = FilesystemDriver(settings.data_dir)
     content = RegistryContent(
         ContentStore(db), UploadStore(db), driver, max_manifest_bytes=settings.max_manifest_bytes
@@ -107,13 +130,19 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         SecretBox.load_or_create(settings.data_dir),
         resolver,
     )
-    purger = asyncio.create_task(_purge_uploads(content, settings))
+    tasks = [
+        asyncio.create_task(_purge_uploads(content, settings)),
+        asyncio.create_task(audit.run()),
+    ]
     try:
         yield
     finally:
-        purger.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await purger
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await audit.flush()
         await db.close()
 
 

@@ -42,6 +42,10 @@ class Settings:
     tls_key: Path | None = None
     public_url: str = ""
     """How clients reach the management host; empty means <scheme>://<host>:<port>."""
+    max_ip_rules: int = 100
+    """IP rules a registry may hold (the seed's limit is 100)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Networks of proxies whose X-Forwarded-For / Forwarded / X-Real-IP are believed."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -68,6 +72,15 @@ class Settings:
         for option, path in (("--tls-cert", self.tls_cert), ("--tls-key", self.tls_key)):
             if path is not None and not path.is_file():
                 raise SettingsError(f"{option}: {str(path)!r} is not a readable file")
+        if not 1 <= self.max_ip_rules <= 100_000:
+            raise SettingsError(f"--max-ip-rules: {self.max_ip_rules} is not between 1 and 100000")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=True)
+            except ValueError as e:
+                raise SettingsError(
+                    f"--trusted-proxy: {proxy!r} is not an IP network ({e})"
+                ) from None
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(f"--public-url: {self.public_url!r} is not an http(s) URL")
         suffix = self.login_server_suffix

@@ -37,7 +37,8 @@ class Server:
     @property
     def address(self) -> str:
         """host:port as container tools want it."""
-        return f"{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
     @property
     def tls(self) -> bool:
@@ -102,7 +103,9 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"moorage exited early:\n{self.log()}")
             try:
-                if self._ready():
+                # Our own process must say it serves: a free port can be taken by another
+                # test run's server between choosing it and binding it.
+                if "moorage is serving on" in self.log() and self._ready():
                     return self
             except OSError:
                 pass

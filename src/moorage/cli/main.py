@@ -17,6 +17,9 @@ from aiohttp import web
 
 from moorage.app import create_app, open_stores, prepare_data_dir
 from moorage.auth.tls import TlsFiles, ensure_local_tls, server_ssl_context
+from moorage.cli.account import account, login, logout
+from moorage.cli.acr import acr
+from moorage.cli.ad import ad
 from moorage.cli.azcloud import az_cloud
 from moorage.config import Settings, SettingsError, default_data_dir
 from moorage.domain.errors import DomainError
@@ -44,6 +47,10 @@ def main() -> None:
     """moorage: a self-hosted OCI registry with per-registry network access control."""
 
 
+for _command in (login, logout, account, ad, acr):  # the cloud CLI's commands, over HTTP
+    main.add_command(_command)
+
+
 @main.command()
 @data_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -59,6 +66,13 @@ def main() -> None:
 @click.option("--tls-cert", type=click.Path(path_type=Path), default=None, help="PEM certificate.")
 @click.option("--tls-key", type=click.Path(path_type=Path), default=None, help="PEM private key.")
 @click.option("--public-url", default=None, help="How clients reach this server (tokens name it).")
+@click.option("--max-ip-rules", type=int, default=None, help="IP rules per registry [default 100].")
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    help="A proxy network (CIDR) whose forwarding headers are believed; repeatable.",
+)
 def serve(
     data_dir: Path | None,
     host: str,
@@ -70,6 +84,8 @@ def serve(
     tls_cert: Path | None,
     tls_key: Path | None,
     public_url: str | None,
+    max_ip_rules: int | None,
+    trusted_proxies: tuple[str, ...],
 ) -> None:
     """Run the registry service."""
     settings = _settings(
@@ -83,6 +99,8 @@ def serve(
         tls_cert=tls_cert,
         tls_key=tls_key,
         public_url=public_url,
+        max_ip_rules=max_ip_rules,
+        trusted_proxies=trusted_proxies or None,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -9,7 +9,6 @@ from typing import Final
 from aiohttp import web
 
 from moorage.distribution import base, blobs, catalog, manifests, referrers, tags, uploads
-from moorage.distribution import context as ctx
 from moorage.distribution.errors import (
     BLOB_UPLOAD_INVALID,
     UNKNOWN,
@@ -75,16 +74,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-@web.middleware
-async def resolve_registry(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Find the registry the Host header names; every /v2 handler works inside it."""
-    resolver = request.config_dict[ctx.RESOLVER]
-    request[ctx.REGISTRY_KEY] = await resolver.for_host(request.host)
-    return await handler(request)
-
-
 def create_v2_app() -> web.Application:
-    app = web.Application(middlewares=[errors, resolve_registry])
+    app = web.Application(middlewares=[errors])  # the gate resolved the registry
     for method, path, handler in ROUTES:
         if method == "GET":
             app.router.add_get(path, handler)  # HEAD too, answered by the same handler

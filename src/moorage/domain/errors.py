@@ -106,3 +106,19 @@ class AdminUserDisabled(DomainError):
 
 class DefaultRegistryKept(DomainError):
     """The registry served on the bare host cannot be deleted."""
+
+
+class PremiumSkuRequired(DomainError):
+    """Network rules and disabling public access are Premium features."""
+
+
+class RuleLimitExceeded(DomainError):
+    """A change would leave a registry with more IP rules than the limit."""
+
+
+class IPRuleNotFound(DomainError):
+    """A rule to remove is not in the registry's rule set."""
+
+
+class InvalidIPRule(DomainError):
+    """An IP rule value that is not an IPv4/IPv6 address or CIDR range; the message says why."""

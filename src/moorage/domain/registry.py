@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from moorage.domain.errors import InvalidRegistryName
+from moorage.domain.errors import InvalidRegistryName, PremiumSkuRequired, RuleLimitExceeded
 
 _REGISTRY_NAME = re.compile(r"^[a-zA-Z0-9]{5,50}$")
 DEFAULT_REGISTRY = "default"
@@ -33,6 +33,8 @@ class PublicNetworkAccess(StrEnum):
 class IPRule:
     value: str
     action: str = "Allow"
+    expires_at: datetime | None = None
+    """When the rule stops matching and leaves listings; None: never."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +105,48 @@ def check_registry_name(name: str) -> str:
 
 def login_server(name: str, suffix: str) -> str:
     return f"{name.lower()}.{suffix}"
+
+
+def check_network_settings(
+    name: str,
+    sku: Sku,
+    public_network_access: PublicNetworkAccess,
+    default_action: DefaultAction,
+    rule_count: int,
+    *,
+    max_rules: int,
+    changing_sku: bool = False,
+) -> None:
+    """What the seed's tiers allow: IP rules, default action Deny and disabling public access
+    are Premium features, and a registry holds at most `max_rules` IP rules."""
+    if sku is not Sku.PREMIUM:
+        needs = [
+            what
+            for what, used in (
+                (f"{rule_count} IP rule(s)", rule_count > 0),
+                ("default action Deny", default_action is DefaultAction.DENY),
+                (
+                    "public network access Disabled",
+                    public_network_access is PublicNetworkAccess.DISABLED,
+                ),
+            )
+            if used
+        ]
+        if needs:
+            if changing_sku:
+                raise PremiumSkuRequired(
+                    f"registry '{name}' uses {', '.join(needs)}, which need the Premium SKU; "
+                    f"remove them before moving it to {sku.value}",
+                    sku=sku.value,
+                )
+            raise PremiumSkuRequired(
+                f"{', '.join(needs)} need the Premium SKU and registry '{name}' is "
+                f"{sku.value}; upgrade it with: moorage acr update --name {name} --sku Premium",
+                sku=sku.value,
+            )
+    if rule_count > max_rules:
+        raise RuleLimitExceeded(
+            f"registry '{name}' would have {rule_count} IP rules; the limit is {max_rules} "
+            "(the service's max_ip_rules setting). Nothing was changed.",
+            limit=max_rules,
+        )

@@ -42,6 +42,13 @@ INVALID_REQUEST_CONTENT = _register(
 INVALID_PARAMETER = _register("InvalidParameter", 400, "A field has a value that is not allowed.")
 INVALID_RESOURCE_NAME = _register("InvalidResourceName", 400, "The resource name is not valid.")
 ADMIN_USER_DISABLED = _register("AdminUserDisabled", 400, "The registry's admin user is disabled.")
+PREMIUM_SKU_REQUIRED = _register(
+    "PremiumSkuRequired", 400, "Network rules and disabling public access need Premium."
+)
+IP_RULE_LIMIT_EXCEEDED = _register(
+    "IpRuleLimitExceeded", 400, "The change would exceed the registry's IP rule limit."
+)
+IP_RULE_NOT_FOUND = _register("IpRuleNotFound", 404, "No such IP rule on the registry.")
 AUTHENTICATION_FAILED = _register(
     "AuthenticationFailed", 401, "No valid bearer token was presented."
 )
@@ -87,6 +94,10 @@ TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
     domain.AdminUserDisabled: ADMIN_USER_DISABLED,
     domain.DefaultRegistryKept: CONFLICT,
     PrincipalNotFound: RESOURCE_NOT_FOUND,
+    domain.PremiumSkuRequired: PREMIUM_SKU_REQUIRED,
+    domain.RuleLimitExceeded: IP_RULE_LIMIT_EXCEEDED,
+    domain.IPRuleNotFound: IP_RULE_NOT_FOUND,
+    domain.InvalidIPRule: INVALID_PARAMETER,
 }
 
 

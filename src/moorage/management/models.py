@@ -6,11 +6,13 @@ policies...) are accepted and ignored, so real clients that send them keep worki
 
 from __future__ import annotations
 
-import ipaddress
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from moorage.domain.errors import InvalidIPRule
+from moorage.domain.network import parse_ip_rule
 from moorage.domain.registry import (
     DefaultAction,
     IPRule,
@@ -27,15 +29,40 @@ class _Model(BaseModel):
 class IPRuleModel(_Model):
     value: str = Field(description="An IPv4 or IPv6 address or CIDR range.")
     action: Literal["Allow"] = "Allow"
+    expires_on: datetime | None = Field(
+        None, alias="expiresOn", description="moorage: when the rule stops matching."
+    )
 
     @field_validator("value")
     @classmethod
     def _address_or_range(cls, value: str) -> str:
         try:
-            ipaddress.ip_network(value, strict=True)
-        except ValueError as e:
-            raise ValueError(f"'{value}' is not an IP address or CIDR range: {e}") from None
+            return parse_ip_rule(value)  # canonical, so the same rule is never stored twice
+        except InvalidIPRule as e:
+            raise ValueError(e.message) from None
+
+    @field_validator("expires_on")
+    @classmethod
+    def _in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"expiresOn '{value.isoformat()}' needs a time zone (e.g. Z)")
+        if value <= datetime.now(UTC):
+            raise ValueError(f"expiresOn '{value.isoformat()}' is in the past")
         return value
+
+
+class IPRuleValueModel(_Model):
+    value: str = Field(description="An IPv4 or IPv6 address or CIDR range.")
+
+    @field_validator("value")
+    @classmethod
+    def _address_or_range(cls, value: str) -> str:
+        try:
+            return parse_ip_rule(value)
+        except InvalidIPRule as e:
+            raise ValueError(e.message) from None
 
 
 class NetworkRuleSetModel(_Model):
@@ -114,7 +141,7 @@ def changes_from(
         ),
         # A rule set without ipRules keeps the rules (the cloud CLI sends it that way).
         ip_rules=(
-            tuple(IPRule(r.value, r.action) for r in rules.ip_rules)
+            tuple(IPRule(r.value, r.action, r.expires_on) for r in rules.ip_rules)
             if rules is not None and rules.ip_rules is not None
             else None
         ),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from moorage.access.audit import DenialAudit
 from moorage.management import models, resources
 from moorage.management.router import ManagementRequest, json_response
 from moorage.management.service import ManagementService
 
 SERVICE = web.AppKey("management", ManagementService)
+AUDIT = web.AppKey("audit", DenialAudit)
 PAGE = 100
 
 
@@ -83,3 +85,31 @@ async def list_credentials(req: ManagementRequest) -> web.Response:
 async def regenerate_credential(req: ManagementRequest) -> web.Response:
     body: models.RegenerateCredentialModel = req.body
     return json_response(await _service(req).regenerate(*_where(req), body.name))
+
+
+async def add_ip_rule(req: ManagementRequest) -> web.Response:
+    """moorage: add one rule atomically, leaving the others untouched (the cloud's CLI
+    rewrites the whole set, and two concurrent adds lose one)."""
+    body: models.IPRuleModel = req.body
+    registry = await _service(req).add_ip_rule(*_where(req), body.value, body.expires_on)
+    return json_response(resources.registry(registry), etag=registry.etag)
+
+
+async def remove_ip_rule(req: ManagementRequest) -> web.Response:
+    body: models.IPRuleValueModel = req.body
+    registry = await _service(req).remove_ip_rule(*_where(req), body.value)
+    return json_response(resources.registry(registry), etag=registry.etag)
+
+
+async def denied_clients(req: ManagementRequest) -> web.Response:
+    """moorage: addresses the registry's network rules turned away, newest first."""
+    registry = await _service(req).get(*_where(req))
+    audit = req.http.config_dict[AUDIT]
+    clients = await audit.denied_clients(registry.id)
+    recent = await audit.recent(registry.id, 50)
+    return json_response(
+        {
+            "value": [resources.denied_client(c) for c in clients],
+            "recent": [resources.denial(d) for d in recent],
+        }
+    )

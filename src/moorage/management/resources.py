@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from moorage.domain.registry import Registry
+from moorage.domain.registry import IPRule, Registry
+from moorage.store.audit import Denial, DeniedClient
 from moorage.store.management import ResourceGroup, Subscription
 
 REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
@@ -30,10 +31,7 @@ def registry(r: Registry) -> dict[str, Any]:
             "adminUserEnabled": r.admin_user_enabled,
             "networkRuleSet": {
                 "defaultAction": r.network_rule_set.default_action.value,
-                "ipRules": [
-                    {"action": rule.action, "value": rule.value}
-                    for rule in r.network_rule_set.ip_rules
-                ],
+                "ipRules": [_rule(rule) for rule in r.network_rule_set.ip_rules],
             },
             "policies": {
                 "quarantinePolicy": {"status": "disabled"},
@@ -50,6 +48,35 @@ def registry(r: Registry) -> dict[str, Any]:
             "zoneRedundancy": r.zone_redundancy,
             "anonymousPullEnabled": r.anonymous_pull_enabled,
         },
+    }
+
+
+def _rule(rule: IPRule) -> dict[str, Any]:
+    out: dict[str, Any] = {"action": rule.action, "value": rule.value}
+    if rule.expires_at is not None:
+        out["expiresOn"] = _time(rule.expires_at)  # moorage's addition to the cloud's shape
+    return out
+
+
+def denied_client(c: DeniedClient) -> dict[str, Any]:
+    return {
+        "address": c.client,
+        "count": c.count,
+        "firstSeen": _time(c.first_at),
+        "lastSeen": _time(c.last_at),
+        "lastReason": c.last_reason,
+    }
+
+
+def denial(d: Denial) -> dict[str, Any]:
+    return {
+        "time": _time(d.at),
+        "address": d.client,
+        "peer": d.peer,
+        "forwarded": d.forwarded,
+        "method": d.method,
+        "path": d.path,
+        "reason": d.reason,
     }
 
 

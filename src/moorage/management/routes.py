@@ -156,6 +156,35 @@ ROUTES: Final[tuple[Route, ...]] = (
         "Give a service principal a new secret",
         action=True,
     ),
+    Route(
+        "POST",
+        REGISTRY + "/addIpRule",
+        registries.add_ip_rule,
+        W,
+        REG,
+        "moorage: add one IP rule (optionally expiring) without rewriting the others",
+        models.IPRuleModel,
+        action=True,
+    ),
+    Route(
+        "POST",
+        REGISTRY + "/removeIpRule",
+        registries.remove_ip_rule,
+        W,
+        REG,
+        "moorage: remove one IP rule",
+        models.IPRuleValueModel,
+        action=True,
+    ),
+    Route(
+        "GET",
+        REGISTRY + "/deniedClients",
+        registries.denied_clients,
+        R,
+        REG,
+        "moorage: addresses refused by the network rules, with counts",
+        action=True,
+    ),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from moorage.access.hosts import RegistryResolver
@@ -136,6 +137,27 @@ class ManagementService:
         deleted = await self.registries.delete(registry.name, if_match=if_match)
         self.resolver.forget(registry.name)
         return deleted
+
+    async def add_ip_rule(
+        self,
+        subscription_id: str,
+        group: str,
+        name: str,
+        value: str,
+        expires_at: datetime | None,
+    ) -> Registry:
+        registry = await self.get(subscription_id, group, name)
+        updated = await self.registries.add_ip_rule(registry.name, value, expires_at=expires_at)
+        await self._after_change(updated)
+        return updated
+
+    async def remove_ip_rule(
+        self, subscription_id: str, group: str, name: str, value: str
+    ) -> Registry:
+        registry = await self.get(subscription_id, group, name)
+        updated = await self.registries.remove_ip_rule(registry.name, value)
+        await self._after_change(updated)
+        return updated
 
     async def check_name(self, name: str) -> dict[str, Any]:
         try:

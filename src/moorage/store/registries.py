@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from moorage.domain.errors import DomainError, RegistryExists, RegistryNotFound
+from moorage.domain.errors import (
+    DomainError,
+    IPRuleNotFound,
+    RegistryExists,
+    RegistryNotFound,
+)
 from moorage.domain.registry import (
     DefaultAction,
     IPRule,
@@ -18,6 +24,7 @@ from moorage.domain.registry import (
     Registry,
     RegistryChanges,
     Sku,
+    check_network_settings,
     check_registry_name,
     login_server,
 )
@@ -42,10 +49,13 @@ def _matches(if_match: str | None, etag: str) -> bool:
 
 
 class RegistryStore:
-    def __init__(self, db: Database, *, login_server_suffix: str, location: str) -> None:
+    def __init__(
+        self, db: Database, *, login_server_suffix: str, location: str, max_ip_rules: int = 100
+    ) -> None:
         self._db = db
         self.suffix = login_server_suffix
         self.location = location
+        self.max_ip_rules = max_ip_rules
 
     async def create(
         self,
@@ -79,6 +89,7 @@ class RegistryStore:
                     )
                 ).scalar_one()
                 if changes is not None:
+                    await self._check(conn, registry_id, name, changes)
                     await self._apply(conn, registry_id, changes)
         except IntegrityError:
             raise RegistryExists(
@@ -115,8 +126,113 @@ class RegistryStore:
                     f"{if_match}); read it again and retry.",
                     etag=row.etag,
                 )
+            await self._check(conn, row.id, name, changes)
             await self._apply(conn, row.id, changes)
         return await self.get(name)
+
+    async def _check(
+        self, conn: AsyncConnection, registry_id: int, name: str, changes: RegistryChanges
+    ) -> None:
+        """The registry as it would be after the change must be allowed (SKU, rule limit)."""
+        row = (
+            await conn.execute(
+                select(
+                    registries.c.sku,
+                    registries.c.public_network_access,
+                    registries.c.default_action,
+                ).where(registries.c.id == registry_id)
+            )
+        ).one()
+        if changes.ip_rules is not None:
+            rule_count = len({r.value for r in changes.ip_rules})
+        else:
+            rule_count = await _live_rule_count(conn, registry_id)
+        check_network_settings(
+            name,
+            changes.sku or Sku(row.sku),
+            changes.public_network_access or PublicNetworkAccess(row.public_network_access),
+            changes.default_action or DefaultAction(row.default_action),
+            rule_count,
+            max_rules=self.max_ip_rules,
+            changing_sku=changes.sku is not None and changes.sku.value != row.sku,
+        )
+
+    async def add_ip_rule(
+        self, name: str, value: str, *, expires_at: datetime | None = None
+    ) -> Registry:
+        """Add one rule (or change its expiry) in one transaction; the others stay as they are."""
+        async with self._db.write() as conn:
+            row = await self._locked_row(conn, name)
+            now = utcnow()
+            await conn.execute(
+                delete(ip_rules).where(
+                    ip_rules.c.registry_id == row.id, ip_rules.c.expires_at <= now
+                )
+            )
+            changed = await conn.execute(
+                update(ip_rules)
+                .where(ip_rules.c.registry_id == row.id, ip_rules.c.value == value)
+                .values(expires_at=expires_at)
+            )
+            if changed.rowcount == 0:
+                check_network_settings(
+                    row.name,
+                    Sku(row.sku),
+                    PublicNetworkAccess(row.public_network_access),
+                    DefaultAction(row.default_action),
+                    await _live_rule_count(conn, row.id) + 1,
+                    max_rules=self.max_ip_rules,
+                )
+                await conn.execute(
+                    insert(ip_rules).values(
+                        registry_id=row.id,
+                        value=value,
+                        action="Allow",
+                        created_at=now,
+                        expires_at=expires_at,
+                    )
+                )
+            await conn.execute(
+                update(registries)
+                .where(registries.c.id == row.id)
+                .values(etag=_etag(), updated_at=now)
+            )
+        return await self.get(name)
+
+    async def remove_ip_rule(self, name: str, value: str) -> Registry:
+        async with self._db.write() as conn:
+            row = await self._locked_row(conn, name)
+            removed = await conn.execute(
+                delete(ip_rules).where(ip_rules.c.registry_id == row.id, ip_rules.c.value == value)
+            )
+            if removed.rowcount == 0:
+                raise IPRuleNotFound(
+                    f"registry '{row.name}' has no IP rule {value!r}; see: moorage acr "
+                    f"network-rule list --name {row.name}",
+                    value=value,
+                )
+            await conn.execute(
+                update(registries)
+                .where(registries.c.id == row.id)
+                .values(etag=_etag(), updated_at=utcnow())
+            )
+        return await self.get(name)
+
+    async def _locked_row(self, conn: AsyncConnection, name: str) -> Any:
+        row = (
+            await conn.execute(
+                select(
+                    registries.c.id,
+                    registries.c.name,
+                    registries.c.sku,
+                    registries.c.public_network_access,
+                    registries.c.default_action,
+                ).where(registries.c.name_key == name.lower())
+            )
+        ).first()
+        if row is None:
+            raise RegistryNotFound(f"The registry '{name}' could not be found.", name=name)
+        return row
 
     async def _apply(
         self, conn: AsyncConnection, registry_id: int, changes: RegistryChanges
@@ -208,14 +324,22 @@ class RegistryStore:
                 return []
             rule_rows = (
                 await conn.execute(
-                    select(ip_rules.c.registry_id, ip_rules.c.value, ip_rules.c.action)
+                    select(
+                        ip_rules.c.registry_id,
+                        ip_rules.c.value,
+                        ip_rules.c.action,
+                        ip_rules.c.expires_at,
+                    )
                     .where(ip_rules.c.registry_id.in_([r["id"] for r in rows]))
                     .order_by(ip_rules.c.id)
                 )
             ).all()
+        now = utcnow()
         rules: dict[int, list[IPRule]] = {}
-        for registry_id, value, action in rule_rows:
-            rules.setdefault(registry_id, []).append(IPRule(value, action))
+        for registry_id, value, action, expires_at in rule_rows:
+            expires = as_utc(expires_at) if expires_at is not None else None
+            if expires is None or expires > now:  # an expired rule is gone from listings
+                rules.setdefault(registry_id, []).append(IPRule(value, action, expires))
         return [
             Registry(
                 id=r["id"],
@@ -240,3 +364,19 @@ class RegistryStore:
             )
             for r in rows
         ]
+
+
+async def _live_rule_count(conn: AsyncConnection, registry_id: int) -> int:
+    now = utcnow()
+    return int(
+        (
+            await conn.execute(
+                select(func.count())
+                .select_from(ip_rules)
+                .where(
+                    ip_rules.c.registry_id == registry_id,
+                    (ip_rules.c.expires_at.is_(None)) | (ip_rules.c.expires_at > now),
+                )
+            )
+        ).scalar_one()
+    )

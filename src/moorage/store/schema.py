@@ -137,7 +137,38 @@ ip_rules = Table(
     Column("value", String(64), nullable=False),
     Column("action", String(8), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # A rule may expire on its own (a CI runner's address for one job); NULL never expires.
+    Column("expires_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("registry_id", "value"),
+)
+
+# Refused requests, for operators: recent details (pruned to a bound per registry) and a
+# count per client address that survives the pruning (itself bounded per registry).
+access_denials = Table(
+    "access_denials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("registry_id", ForeignKey("registries.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("peer", String(64), nullable=False),
+    Column("forwarded", String(512), nullable=True),
+    Column("method", String(16), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("reason", String(128), nullable=False),
+    Index("ix_access_denials_registry_id_id", "registry_id", "id"),
+)
+
+access_denial_counts = Table(
+    "access_denial_counts",
+    metadata,
+    Column("registry_id", ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True),
+    Column("client", String(64), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("last_reason", String(128), nullable=False),
+    Index("ix_access_denial_counts_registry_id_last_at", "registry_id", "last_at"),
 )
 
 repositories = Table(

@@ -1,0 +1,44 @@
+"""Compiled policies per registry, rebuilt only when the registry changes or a rule expires.
+
+The registry record comes from the resolver (changes made in this process are seen at once,
+others within its cache time); its etag changes on every write, so a policy compiled for one
+etag is never used for another.
+"""
+
+from __future__ import annotations
+
+import time
+
+from moorage.domain.network import Policy
+from moorage.domain.registry import PublicNetworkAccess, Registry
+
+
+class PolicyCache:
+    def __init__(self) -> None:
+        self._policies: dict[int, Policy] = {}
+
+    def policy(self, registry: Registry, now: float | None = None) -> Policy:
+        now = time.time() if now is None else now
+        cached = self._policies.get(registry.id)
+        if (
+            cached is not None
+            and cached.version == registry.etag
+            and (cached.expires_at is None or now < cached.expires_at)
+        ):
+            return cached
+        live = [
+            r
+            for r in registry.network_rule_set.ip_rules
+            if r.expires_at is None or r.expires_at.timestamp() > now
+        ]
+        expiries = [r.expires_at.timestamp() for r in live if r.expires_at is not None]
+        policy = Policy.compile(
+            registry.name,
+            registry.public_network_access is PublicNetworkAccess.ENABLED,
+            registry.network_rule_set.default_action,
+            [r.value for r in live],
+            version=registry.etag,
+            expires_at=min(expiries) if expiries else None,
+        )
+        self._policies[registry.id] = policy
+        return policy

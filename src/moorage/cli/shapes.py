@@ -1,0 +1,248 @@
+"""Pure mappings, no I/O: command flags -> request bodies, and wire JSON -> what the cloud CLI
+prints (it flattens `properties`, adds `resourceGroup`, and calls an IP rule's `value`
+`ipAddressOrRange`)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from moorage.cli.client import CliError
+
+DEFAULT_LOCATION = "local"
+ALLOW = "Allow"
+
+
+# -- flags -> bodies -----------------------------------------------------------------------
+
+
+def parse_tags(values: Iterable[str] | None) -> dict[str, str] | None:
+    """`--tags a=1 b` -> {"a": "1", "b": ""}; `--tags ""` clears the tags ({})."""
+    if not values:
+        return None
+    tags: dict[str, str] = {}
+    for value in values:
+        if not value:
+            continue
+        key, _, text = value.partition("=")
+        if not key:
+            raise CliError(f"--tags: {value!r} has no key; use key[=value]", exit_code=2)
+        tags[key] = text
+    return tags
+
+
+def _properties(
+    *,
+    admin_enabled: bool | None = None,
+    default_action: str | None = None,
+    public_network_enabled: bool | None = None,
+    allow_trusted_services: bool | None = None,
+    anonymous_pull_enabled: bool | None = None,
+    data_endpoint_enabled: bool | None = None,
+) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    if admin_enabled is not None:
+        properties["adminUserEnabled"] = admin_enabled
+    if default_action is not None:
+        # Without ipRules: the server keeps the rules a rule set leaves out.
+        properties["networkRuleSet"] = {"defaultAction": default_action.capitalize()}
+    if public_network_enabled is not None:
+        properties["publicNetworkAccess"] = "Enabled" if public_network_enabled else "Disabled"
+    if allow_trusted_services is not None:
+        properties["networkRuleBypassOptions"] = (
+            "AzureServices" if allow_trusted_services else "None"
+        )
+    if anonymous_pull_enabled is not None:
+        properties["anonymousPullEnabled"] = anonymous_pull_enabled
+    if data_endpoint_enabled is not None:
+        properties["dataEndpointEnabled"] = data_endpoint_enabled
+    return properties
+
+
+def create_body(
+    *,
+    sku: str,
+    location: str | None = None,
+    admin_enabled: bool | None = None,
+    default_action: str | None = None,
+    public_network_enabled: bool | None = None,
+    allow_trusted_services: bool | None = None,
+    tags: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """PUT body of `acr create`; the admin user is off unless asked for, as in the cloud."""
+    body: dict[str, Any] = {
+        "location": location or DEFAULT_LOCATION,
+        "sku": {"name": sku.capitalize()},
+        "properties": _properties(
+            admin_enabled=bool(admin_enabled),
+            default_action=default_action,
+            public_network_enabled=public_network_enabled,
+            allow_trusted_services=allow_trusted_services,
+        ),
+    }
+    if tags is not None:
+        body["tags"] = tags
+    return body
+
+
+def update_body(
+    *,
+    sku: str | None = None,
+    tags: dict[str, str] | None = None,
+    admin_enabled: bool | None = None,
+    default_action: str | None = None,
+    public_network_enabled: bool | None = None,
+    allow_trusted_services: bool | None = None,
+    anonymous_pull_enabled: bool | None = None,
+    data_endpoint_enabled: bool | None = None,
+) -> dict[str, Any]:
+    """PATCH body of `acr update`: only what was given (the server keeps the rest)."""
+    body: dict[str, Any] = {}
+    if sku is not None:
+        body["sku"] = {"name": sku.capitalize()}
+    if tags is not None:
+        body["tags"] = tags
+    properties = _properties(
+        admin_enabled=admin_enabled,
+        default_action=default_action,
+        public_network_enabled=public_network_enabled,
+        allow_trusted_services=allow_trusted_services,
+        anonymous_pull_enabled=anonymous_pull_enabled,
+        data_endpoint_enabled=data_endpoint_enabled,
+    )
+    if properties:
+        body["properties"] = properties
+    return body
+
+
+# -- IP rules ------------------------------------------------------------------------------
+
+
+def check_ip(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(value.strip(), strict=True)
+    except ValueError as e:
+        raise CliError(
+            f"--ip-address: {value!r} is not an IPv4/IPv6 address or CIDR range ({e})"
+        ) from None
+
+
+def _same(rule: Mapping[str, Any], network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    try:
+        return ipaddress.ip_network(str(rule.get("value", "")), strict=False) == network
+    except ValueError:
+        return False
+
+
+def ip_rules_of(registry: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rule_set = (registry.get("properties") or {}).get("networkRuleSet") or {}
+    return [
+        {"action": r.get("action") or ALLOW, "value": r["value"]}
+        for r in rule_set.get("ipRules") or []
+    ]
+
+
+def with_rule_added(rules: list[dict[str, Any]], ip: str) -> list[dict[str, Any]] | None:
+    """The rules with `ip` allowed, or None when a rule for that address is already there."""
+    network = check_ip(ip)
+    if any(_same(r, network) for r in rules):
+        return None
+    return [*rules, {"action": ALLOW, "value": ip.strip()}]
+
+
+def with_rule_removed(rules: list[dict[str, Any]], ip: str, registry: str) -> list[dict[str, Any]]:
+    network = check_ip(ip)
+    kept = [r for r in rules if not _same(r, network)]
+    if len(kept) == len(rules):
+        raise CliError(f"registry '{registry}' has no IP rule for {ip.strip()}")
+    return kept
+
+
+# -- wire -> printed -----------------------------------------------------------------------
+
+
+def group_of(resource_id: str) -> str | None:
+    parts = resource_id.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == "resourcegroups":
+            return parts[i + 1]
+    return None
+
+
+def _printed_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    return {"action": rule.get("action") or ALLOW, "ipAddressOrRange": rule.get("value")}
+
+
+def _printed_rule_set(rule_set: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if rule_set is None:
+        return None
+    printed = {k: v for k, v in rule_set.items() if k != "ipRules"}
+    printed["ipRules"] = [_printed_rule(r) for r in rule_set.get("ipRules") or []]
+    return printed
+
+
+def registry_view(registry: Mapping[str, Any]) -> dict[str, Any]:
+    """A registry as `az acr show` prints it."""
+    view: dict[str, Any] = {k: v for k, v in registry.items() if k not in ("properties", "etag")}
+    view.update(registry.get("properties") or {})
+    view["networkRuleSet"] = _printed_rule_set(view.get("networkRuleSet"))
+    view["resourceGroup"] = group_of(str(registry.get("id", "")))
+    for absent in ("identity", "status", "systemData"):
+        view.setdefault(absent, None)
+    return view
+
+
+def network_rules_view(registry: Mapping[str, Any]) -> dict[str, Any]:
+    """What `az acr network-rule list` prints."""
+    return {
+        "ipRules": [_printed_rule(r) for r in ip_rules_of(registry)],
+        "virtualNetworkRules": [],
+    }
+
+
+def _date(text: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+    except ValueError:
+        return str(text or "")
+
+
+def registry_table(result: Any) -> Any:
+    """The columns of `az acr list -o table`."""
+
+    def row(item: Mapping[str, Any]) -> OrderedDict[str, Any]:
+        return OrderedDict(
+            [
+                ("NAME", item.get("name")),
+                ("RESOURCE GROUP", item.get("resourceGroup")),
+                ("LOCATION", item.get("location")),
+                ("SKU", (item.get("sku") or {}).get("name")),
+                ("LOGIN SERVER", item.get("loginServer")),
+                ("CREATION DATE", _date(item.get("creationDate"))),
+                ("ADMIN ENABLED", item.get("adminUserEnabled")),
+            ]
+        )
+
+    return [row(i) for i in result] if isinstance(result, list) else row(result)
+
+
+def account_view(subscription: Mapping[str, Any], app_id: str, *, key: str) -> dict[str, Any]:
+    """A subscription as `az login` (key "cloudName") or `az account show` (key
+    "environmentName") prints it."""
+    tenant = subscription.get("tenantId")
+    return {
+        key: "moorage",
+        "homeTenantId": tenant,
+        "id": subscription.get("subscriptionId"),
+        "isDefault": True,
+        "managedByTenants": subscription.get("managedByTenants") or [],
+        "name": subscription.get("displayName"),
+        "state": subscription.get("state"),
+        "tenantId": tenant,
+        "user": {"name": app_id, "type": "servicePrincipal"},
+    }

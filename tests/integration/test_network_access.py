@@ -1,0 +1,321 @@
+"""The network gate against a real server, with real TCP source addresses on loopback."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.management import Management, client_from
+from tests.support.server import Server, free_port, running_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("gate") / "data", "--max-ip-rules", "5") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def mgmt(server: Server) -> Iterator[Management]:
+    m = Management(server)
+    yield m
+    m.close()
+
+
+def v2(server: Server, registry: str, source: str, path: str = "/v2/", **kw: Any) -> httpx.Response:
+    with client_from(source) as c:
+        return c.get(
+            f"{server.url}{path}", headers={"Host": f"{registry}.localhost:{server.port}", **kw}
+        )
+
+
+def denied(r: httpx.Response, client: str, registry: str) -> dict[str, Any]:
+    assert r.status_code == 403, r.text
+    error = r.json()["errors"][0]
+    assert error["code"] == "DENIED"
+    assert client in error["message"] and registry in error["message"], error
+    assert error["detail"]["client"] == client
+    return dict(error)
+
+
+def test_default_allow_admits_anyone(server: Server, mgmt: Management) -> None:
+    mgmt.create("gateopen1")
+    for source in ("127.0.0.2", "127.0.0.3"):
+        assert v2(server, "gateopen1", source).status_code == 200
+
+
+def test_deny_with_a_single_address_and_a_range(server: Server, mgmt: Management) -> None:
+    mgmt.create("gatedeny1")
+    mgmt.update(
+        "gatedeny1", networkRuleSet={"defaultAction": "Deny", "ipRules": [{"value": "127.0.0.2"}]}
+    )
+    assert v2(server, "gatedeny1", "127.0.0.2").status_code == 200
+    error = denied(v2(server, "gatedeny1", "127.0.0.3"), "127.0.0.3", "gatedeny1")
+    assert "not in the registry's allowed IP ranges" in error["message"]
+    assert (
+        "moorage acr network-rule add --name gatedeny1 --ip-address 127.0.0.3" in (error["message"])
+    )
+    assert mgmt.add_rule("gatedeny1", "127.0.0.0/30").status_code == 200
+    assert v2(server, "gatedeny1", "127.0.0.3").status_code == 200  # the very next request
+    denied(v2(server, "gatedeny1", "127.0.0.5"), "127.0.0.5", "gatedeny1")
+
+
+def test_every_data_plane_route_is_gated(server: Server, mgmt: Management) -> None:
+    mgmt.create("gateroutes1")
+    mgmt.update("gateroutes1", networkRuleSet={"defaultAction": "Deny"})
+    for path in (
+        "/v2/",
+        "/v2/_catalog",
+        "/v2/app/tags/list",
+        "/v2/app/blobs/uploads/",
+        "/oauth2/token",
+        "/oauth2/exchange",
+        "/acr/v1/_catalog",
+        "/anything",
+    ):
+        denied(v2(server, "gateroutes1", "127.0.0.2", path), "127.0.0.2", "gateroutes1")
+
+
+def test_removing_a_rule_refuses_the_very_next_request(server: Server, mgmt: Management) -> None:
+    mgmt.create("gateremove1")
+    mgmt.update(
+        "gateremove1", networkRuleSet={"defaultAction": "Deny", "ipRules": [{"value": "127.0.0.2"}]}
+    )
+    with client_from("127.0.0.2") as c:  # one keep-alive connection throughout
+        url = f"{server.url}/v2/"
+        host = {"Host": f"gateremove1.localhost:{server.port}"}
+        assert c.get(url, headers=host).status_code == 200
+        assert mgmt.remove_rule("gateremove1", "127.0.0.2").status_code == 200
+        assert c.get(url, headers=host).status_code == 403
+
+
+def test_public_access_disabled_overrides_every_rule(server: Server, mgmt: Management) -> None:
+    mgmt.create("gatepublic1")
+    mgmt.update(
+        "gatepublic1",
+        publicNetworkAccess="Disabled",
+        networkRuleSet={"defaultAction": "Allow", "ipRules": [{"value": "127.0.0.2"}]},
+    )
+    error = denied(v2(server, "gatepublic1", "127.0.0.2"), "127.0.0.2", "gatepublic1")
+    assert "public network access is disabled" in error["message"]
+    assert "--public-network-enabled true" in error["message"]
+    mgmt.update("gatepublic1", publicNetworkAccess="Enabled")
+    assert v2(server, "gatepublic1", "127.0.0.2").status_code == 200
+
+
+def test_the_management_host_is_not_subject_to_a_registrys_rules(
+    server: Server, mgmt: Management
+) -> None:
+    mgmt.update("default", publicNetworkAccess="Disabled")
+    try:
+        with client_from("127.0.0.3") as c:
+            assert c.get(f"{server.url}/v2/").status_code == 403  # the default registry's /v2
+            assert c.get(f"{server.url}/openapi.json").status_code == 200
+        assert mgmt.get("default")["properties"]["publicNetworkAccess"] == "Disabled"
+    finally:
+        mgmt.update("default", publicNetworkAccess="Enabled")
+
+
+def test_token_endpoint_refused_before_any_credential_check(
+    server: Server, mgmt: Management
+) -> None:
+    mgmt.create("gatetoken1", adminUserEnabled=True)
+    password = mgmt.http.post(
+        mgmt.path("gatetoken1") + "/listCredentials", params={"api-version": "2025-11-01"}
+    ).json()["passwords"][0]
+    mgmt.update("gatetoken1", networkRuleSet={"defaultAction": "Deny"})
+    answers = []
+    for secret in ("wrong", password["value"]):
+        with client_from("127.0.0.2") as c:
+            r = c.get(
+                f"{server.url}/oauth2/token",
+                params={"service": "gatetoken1", "scope": "registry:catalog:*"},
+                auth=("gatetoken1", secret),
+                headers={"Host": f"gatetoken1.localhost:{server.port}"},
+            )
+        answers.append((r.status_code, r.json()))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 403
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"X-Forwarded-For": "203.0.113.7"},
+        {"Forwarded": "for=203.0.113.7"},
+        {"X-Real-IP": "203.0.113.7"},
+    ],
+)
+def test_forwarding_headers_from_an_untrusted_peer_change_nothing(
+    server: Server, mgmt: Management, header: dict[str, str]
+) -> None:
+    mgmt.create("gatespoof1")
+    mgmt.update(
+        "gatespoof1",
+        networkRuleSet={"defaultAction": "Deny", "ipRules": [{"value": "203.0.113.7"}]},
+    )
+    denied(v2(server, "gatespoof1", "127.0.0.2", **header), "127.0.0.2", "gatespoof1")
+
+
+def test_skus_and_the_rule_limit(server: Server, mgmt: Management) -> None:
+    mgmt.create("gatebasic1", sku="Basic")
+    for body in (
+        {"networkRuleSet": {"ipRules": [{"value": "203.0.113.7"}]}},
+        {"networkRuleSet": {"defaultAction": "Deny"}},
+        {"publicNetworkAccess": "Disabled"},
+    ):
+        r = mgmt.patch("gatebasic1", {"properties": body})
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["code"] == "PremiumSkuRequired"
+        assert "moorage acr update --name gatebasic1 --sku Premium" in r.json()["error"]["message"]
+    mgmt.create("gatedown1")
+    assert mgmt.add_rule("gatedown1", "203.0.113.7").status_code == 200
+    r = mgmt.patch("gatedown1", {"sku": {"name": "Standard"}})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "PremiumSkuRequired", r.text
+    assert mgmt.get("gatedown1")["sku"]["name"] == "Premium"
+    # --max-ip-rules 5 on this server
+    mgmt.create("gatelimit1")
+    for n in range(5):
+        assert mgmt.add_rule("gatelimit1", f"198.51.100.{n}").status_code == 200
+    r = mgmt.add_rule("gatelimit1", "198.51.100.99")
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "IpRuleLimitExceeded"
+    assert "the limit is 5" in r.json()["error"]["message"]
+    too_many = [{"value": f"192.0.2.{n}"} for n in range(6)]
+    r = mgmt.patch("gatelimit1", {"properties": {"networkRuleSet": {"ipRules": too_many}}})
+    assert r.status_code == 400
+    assert len(mgmt.get("gatelimit1")["properties"]["networkRuleSet"]["ipRules"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("10.0.0.5/24", "did you mean '10.0.0.0/24'"),
+        ("10.0.0.300", "10.0.0.300"),
+        ("fe80::1%eth0", "zone"),
+        ("10.0.0.0/33", "10.0.0.0/33"),
+        ("", ""),
+    ],
+)
+def test_bad_rules_are_refused_naming_the_value(mgmt: Management, value: str, words: str) -> None:
+    mgmt.create("gatebad1")
+    r = mgmt.add_rule("gatebad1", value)
+    assert r.status_code == 400, r.text
+    assert words in r.json()["error"]["message"]
+    assert mgmt.get("gatebad1")["properties"]["networkRuleSet"]["ipRules"] == []
+
+
+def test_the_same_rule_is_stored_once(mgmt: Management) -> None:
+    mgmt.create("gatedup1")
+    for value in ("203.0.113.7", "203.0.113.7/32", "::ffff:203.0.113.7"):
+        assert mgmt.add_rule("gatedup1", value).status_code == 200
+    rules = mgmt.get("gatedup1")["properties"]["networkRuleSet"]["ipRules"]
+    assert [r["value"] for r in rules] == ["203.0.113.7"]
+
+
+def test_a_rule_expires_on_its_own(server: Server, mgmt: Management) -> None:
+    mgmt.create("gateexpiry1")
+    mgmt.update("gateexpiry1", networkRuleSet={"defaultAction": "Deny"})
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    assert mgmt.add_rule("gateexpiry1", "127.0.0.2", expiresOn=soon).status_code == 200
+    assert v2(server, "gateexpiry1", "127.0.0.2").status_code == 200
+    time.sleep(2.2)
+    denied(v2(server, "gateexpiry1", "127.0.0.2"), "127.0.0.2", "gateexpiry1")
+    assert mgmt.get("gateexpiry1")["properties"]["networkRuleSet"]["ipRules"] == []
+
+
+def test_concurrent_adds_all_land(mgmt: Management) -> None:
+    mgmt.create("gateconc1")
+    values = [f"192.0.2.{n}" for n in range(5)]
+    results: list[int] = []
+
+    def add(value: str) -> None:
+        results.append(mgmt.add_rule("gateconc1", value).status_code)
+
+    threads = [threading.Thread(target=add, args=(v,)) for v in values]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 5
+    rules = {r["value"] for r in mgmt.get("gateconc1")["properties"]["networkRuleSet"]["ipRules"]}
+    assert rules == set(values)
+
+
+def test_refusals_are_recorded_with_counts(server: Server, mgmt: Management) -> None:
+    mgmt.create("gateaudit1")
+    mgmt.update("gateaudit1", networkRuleSet={"defaultAction": "Deny"})
+    for _ in range(3):
+        v2(server, "gateaudit1", "127.0.0.3", "/v2/_catalog")
+    v2(server, "gateaudit1", "127.0.0.4")
+    report = mgmt.denied("gateaudit1")
+    counts = {c["address"]: c["count"] for c in report["value"]}
+    assert counts == {"127.0.0.3": 3, "127.0.0.4": 1}
+    assert report["recent"][0]["address"] == "127.0.0.4"
+    assert {d["path"] for d in report["recent"]} == {"/v2/_catalog", "/v2/"}
+
+
+def test_ipv6_rules(tmp_path: Path) -> None:
+    server = Server(tmp_path / "v6", free_port("::1"), host="::1").start()
+    try:
+        mgmt = Management(server)
+        mgmt.create("gatesix1")
+        mgmt.update(
+            "gatesix1",
+            networkRuleSet={"defaultAction": "Deny", "ipRules": [{"value": "2001:db8::/32"}]},
+        )
+        denied(v2(server, "gatesix1", "::1"), "::1", "gatesix1")
+        assert mgmt.add_rule("gatesix1", "::1").status_code == 200
+        assert v2(server, "gatesix1", "::1").status_code == 200
+        mgmt.close()
+    finally:
+        server.stop()
+
+
+def test_trusted_proxy(tmp_path: Path) -> None:
+    with running_server(tmp_path / "data", "--trusted-proxy", "127.0.0.4/32") as server:
+        mgmt = Management(server)
+        mgmt.create("gateproxy1")
+        mgmt.update(
+            "gateproxy1",
+            networkRuleSet={"defaultAction": "Deny", "ipRules": [{"value": "203.0.113.7"}]},
+        )
+        ok = [
+            {"X-Forwarded-For": "203.0.113.7"},
+            {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"},  # the right-most counts
+            {"Forwarded": 'for="203.0.113.7:4711"'},
+            {"X-Real-IP": "203.0.113.7"},
+            {"X-Forwarded-For": "203.0.113.7, 127.0.0.4"},
+        ]  # proxies are skipped
+        for header in ok:
+            assert v2(server, "gateproxy1", "127.0.0.4", **header).status_code == 200, header
+        error = denied(
+            v2(
+                server,
+                "gateproxy1",
+                "127.0.0.4",
+                **{"X-Forwarded-For": "203.0.113.7, 198.51.100.9"},
+            ),
+            "198.51.100.9",
+            "gateproxy1",
+        )
+        assert error["detail"]["peer"] == "127.0.0.4"
+        denied(
+            v2(server, "gateproxy1", "127.0.0.4", **{"X-Forwarded-For": "not-an-ip"}),
+            "0.0.0.0",  # noqa: S104 - the address an unreadable hop is judged as
+            "gateproxy1",
+        )
+        # The same header from an untrusted peer is ignored.
+        denied(
+            v2(server, "gateproxy1", "127.0.0.5", **{"X-Forwarded-For": "203.0.113.7"}),
+            "127.0.0.5",
+            "gateproxy1",
+        )
+        mgmt.close()
