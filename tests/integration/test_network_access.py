@@ -37,7 +37,11 @@ def v2(server: Server, registry: str, source: str, path: str = "/v2/", **kw: Any
 
 
 def denied(r: httpx.Response, client: str, registry: str) -> dict[str, Any]:
-    assert r.status_code == 403, r.text
+    """A refusal: 403 DENIED, except 401 (same body) where Go clients print only a 401's body."""
+    version_check = r.request.url.path in ("/v2/", "/oauth2/token") and r.request.method == "GET"
+    assert r.status_code == (401 if version_check else 403), r.text
+    if version_check:
+        assert r.headers["WWW-Authenticate"].startswith('Bearer realm="http://')
     error = r.json()["errors"][0]
     assert error["code"] == "DENIED"
     assert client in error["message"] and registry in error["message"], error
@@ -93,7 +97,7 @@ def test_removing_a_rule_refuses_the_very_next_request(server: Server, mgmt: Man
         host = {"Host": f"gateremove1.localhost:{server.port}"}
         assert c.get(url, headers=host).status_code == 200
         assert mgmt.remove_rule("gateremove1", "127.0.0.2").status_code == 200
-        assert c.get(url, headers=host).status_code == 403
+        denied(c.get(url, headers=host), "127.0.0.2", "gateremove1")
 
 
 def test_public_access_disabled_overrides_every_rule(server: Server, mgmt: Management) -> None:
@@ -116,7 +120,7 @@ def test_the_management_host_is_not_subject_to_a_registrys_rules(
     mgmt.update("default", publicNetworkAccess="Disabled")
     try:
         with client_from("127.0.0.3") as c:
-            assert c.get(f"{server.url}/v2/").status_code == 403  # the default registry's /v2
+            denied(c.get(f"{server.url}/v2/_catalog"), "127.0.0.3", "default")
             assert c.get(f"{server.url}/openapi.json").status_code == 200
         assert mgmt.get("default")["properties"]["publicNetworkAccess"] == "Disabled"
     finally:
@@ -131,18 +135,24 @@ def test_token_endpoint_refused_before_any_credential_check(
         mgmt.path("gatetoken1") + "/listCredentials", params={"api-version": "2025-11-01"}
     ).json()["passwords"][0]
     mgmt.update("gatetoken1", networkRuleSet={"defaultAction": "Deny"})
-    answers = []
-    for secret in ("wrong", password["value"]):
-        with client_from("127.0.0.2") as c:
-            r = c.get(
-                f"{server.url}/oauth2/token",
-                params={"service": "gatetoken1", "scope": "registry:catalog:*"},
-                auth=("gatetoken1", secret),
-                headers={"Host": f"gatetoken1.localhost:{server.port}"},
-            )
-        answers.append((r.status_code, r.json()))
-    assert answers[0] == answers[1]
-    assert answers[0][0] == 403
+    host = {"Host": f"gatetoken1.localhost:{server.port}"}
+    for method in ("GET", "POST"):
+        answers = []
+        for secret in ("wrong", password["value"]):
+            with client_from("127.0.0.2") as c:
+                r = c.request(
+                    method,
+                    f"{server.url}/oauth2/token",
+                    headers=host,
+                    params={"service": "gatetoken1", "scope": "registry:catalog:*"},
+                    auth=("gatetoken1", secret),
+                    data={"grant_type": "password", "username": "gatetoken1", "password": secret}
+                    if method == "POST"
+                    else None,
+                )
+            denied(r, "127.0.0.2", "gatetoken1")
+            answers.append((r.status_code, r.json()))
+        assert answers[0] == answers[1], method
 
 
 @pytest.mark.parametrize(
@@ -319,3 +329,41 @@ def test_trusted_proxy(tmp_path: Path) -> None:
             "gateproxy1",
         )
         mgmt.close()
+
+
+@pytest.mark.parametrize("tool", ["skopeo", "podman"])
+def test_container_tools_print_the_reason(
+    server: Server, mgmt: Management, tmp_path: Path, tool: str
+) -> None:
+    """The refused user reads why, and what to run, in the tool's own error."""
+    from tests.support.containers import isolated_tools
+    from tests.support.oci import image_layout, make_image
+
+    mgmt.create("gatetools1")
+    mgmt.update("gatetools1", networkRuleSet={"defaultAction": "Deny"})
+    mgmt.update("default", networkRuleSet={"defaultAction": "Deny"})
+    try:
+        layout = image_layout(tmp_path / "img", make_image(seed=11), "v1")
+        with isolated_tools(tmp_path / "tools", tool) as tools:
+            if tool == "skopeo":
+                runs = [
+                    tools.skopeo(
+                        "copy",
+                        "--dest-tls-verify=false",
+                        f"oci:{layout}:v1",
+                        f"docker://{server.address}/app:v1",
+                    ),
+                    tools.skopeo(
+                        "inspect", "--tls-verify=false", f"docker://{server.address}/app:v1"
+                    ),
+                ]
+            else:
+                runs = [tools.podman("pull", "--tls-verify=false", f"{server.address}/app:v1")]
+        for run in runs:
+            said = run.stderr.decode()
+            assert run.returncode != 0
+            assert "is not allowed to access registry 'default'" in said, said
+            assert "not in the registry's allowed IP ranges" in said, said
+            assert "moorage acr network-rule add --name default --ip-address 127.0.0.1" in said
+    finally:
+        mgmt.update("default", networkRuleSet={"defaultAction": "Allow"})

@@ -60,7 +60,19 @@ class Gate:
         decision = decide(AccessFacts(client.address), self.policies.policy(registry))
         if isinstance(decision, Deny):
             self.audit.record(registry.id, client, request.method, request.path, decision.reason)
-            return _oci(self.refusal(decision, client, registry.name, registry.login_server))
+            response = _oci(self.refusal(decision, client, registry.name, registry.login_server))
+            if _reported_only_as_401(request):
+                # Go clients (skopeo, podman, docker) drop the body of a 403 on the version
+                # check and on the Docker token request, and print only "403 (Forbidden)";
+                # the body of a 401 they print. So these two answer 401 (same body, same for
+                # every credential), and the client's next step, the token, carries the
+                # reason to the user. Every other route answers 403.
+                response.set_status(401)
+                response.headers["WWW-Authenticate"] = (
+                    f'Bearer realm="{request.scheme}://{request.host}/oauth2/token",'
+                    f'service="{registry.login_server}",error="access_denied"'
+                )
+            return response
         request[REGISTRY_KEY] = registry
         request[CLIENT_KEY] = client
         return await handler(request)
@@ -79,6 +91,12 @@ class Gate:
             decision, client=str(client.address), registry=registry, login_server=login_server
         )
         return RegistryError(DENIED, message, detail)
+
+
+def _reported_only_as_401(request: web.Request) -> bool:
+    if request.method in ("GET", "HEAD") and request.path in ("/v2/", "/v2"):
+        return True
+    return request.method == "GET" and request.path == "/oauth2/token"
 
 
 def _oci(error: RegistryError) -> web.Response:

@@ -7,10 +7,14 @@ etag is never used for another.
 
 from __future__ import annotations
 
+import logging
 import time
 
+from moorage.domain.errors import DomainError
 from moorage.domain.network import Policy
-from moorage.domain.registry import PublicNetworkAccess, Registry
+from moorage.domain.registry import DefaultAction, PublicNetworkAccess, Registry
+
+log = logging.getLogger("moorage.access")
 
 
 class PolicyCache:
@@ -32,13 +36,21 @@ class PolicyCache:
             if r.expires_at is None or r.expires_at.timestamp() > now
         ]
         expiries = [r.expires_at.timestamp() for r in live if r.expires_at is not None]
-        policy = Policy.compile(
-            registry.name,
-            registry.public_network_access is PublicNetworkAccess.ENABLED,
-            registry.network_rule_set.default_action,
-            [r.value for r in live],
-            version=registry.etag,
-            expires_at=min(expiries) if expiries else None,
-        )
+        try:
+            policy = Policy.compile(
+                registry.name,
+                registry.public_network_access is PublicNetworkAccess.ENABLED,
+                registry.network_rule_set.default_action,
+                [r.value for r in live],
+                version=registry.etag,
+                expires_at=min(expiries) if expiries else None,
+            )
+        except DomainError:
+            # A stored rule that cannot be read (never written by moorage: rules are checked
+            # at the edge) must not open the registry: fail closed, refuse everyone.
+            log.exception("registry %s has an unreadable IP rule; refusing all", registry.name)
+            policy = Policy.compile(
+                registry.name, False, DefaultAction.DENY, [], version=registry.etag
+            )
         self._policies[registry.id] = policy
         return policy
