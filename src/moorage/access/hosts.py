@@ -43,8 +43,14 @@ class RegistryResolver:
         key = name.lower()
         now = time.monotonic()
         hit = self._cache.get(key)
-        if hit is not None and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
+        if hit is not None:
+            if now - hit[0] < CACHE_SECONDS:
+                return hit[1]
+            # Aged out: one small query tells whether anything changed (a registry with
+            # thousands of rules is reloaded only when it did).
+            if await self._store.etag(key) == hit[1].etag:
+                self._cache[key] = (now, hit[1])
+                return hit[1]
         if "." in key or not key:
             raise RegistryNotFound(f"no registry has the login server {name!r}", name=name)
         registry = await self._store.get(key)

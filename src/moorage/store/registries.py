@@ -290,6 +290,16 @@ class RegistryStore:
             await conn.execute(delete(registries).where(registries.c.id == row.id))
             return True
 
+    async def etag(self, name: str) -> str | None:
+        """The registry's current etag: a cheap way to know whether a cached record is stale."""
+        async with self._db.read() as conn:
+            found: str | None = (
+                await conn.execute(
+                    select(registries.c.etag).where(registries.c.name_key == name.lower())
+                )
+            ).scalar()
+        return found
+
     async def get(self, name: str) -> Registry:
         found = await self._select(registries.c.name_key == name.lower())
         if not found:

@@ -1,0 +1,115 @@
+"""GET /v2/ requests per second with the network gate on and off, and with 0, 100 and
+10,000 IP rules (the client's own address matching last), so the gate's cost shows as a ratio.
+
+"Off" runs the same application with the gate replaced by plain registry resolution: a
+bench-only build, never a server option. Needs `wrk` (apt-get install wrk).
+
+    uv run python bench/gate_http_bench.py [--seconds 10] [--connections 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.management import Management  # noqa: E402
+from tests.support.server import Server, free_port  # noqa: E402
+
+
+def wrk(url: str, host: str, seconds: int, connections: int) -> float:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-H", f"Host: {host}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"wrk saw {non2xx[1]} refused requests for {host}:\n{out}")
+    assert match, out
+    return float(match[1])
+
+
+def wait(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"no answer from {url}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="moorage-gate-bench-"))
+    server = Server(tmp / "data", free_port(), extra_args=["--max-ip-rules", "20000"]).start()
+    try:
+        mgmt = Management(server)
+        hosts = {}
+        for name, count in (("gateoff0", 0), ("rules100", 100), ("rules10000", 10_000)):
+            mgmt.create(name)
+            rules = [
+                {"value": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"}
+                for n in range(count - 1)
+            ]
+            rules += [{"value": "127.0.0.1"}] if count else []
+            if count:
+                mgmt.update(name, networkRuleSet={"defaultAction": "Deny", "ipRules": rules})
+            hosts[count] = f"{name}.localhost:{server.port}"
+        url = f"{server.url}/v2/"
+        on = {
+            count: wrk(url, host, args.seconds, args.connections) for count, host in hosts.items()
+        }
+        mgmt.close()
+    finally:
+        server.stop()
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    off = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "no_gate_server.py"), str(tmp / "data"), str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait(f"http://127.0.0.1:{port}/v2/")
+        off_rps = wrk(
+            f"http://127.0.0.1:{port}/v2/",
+            f"gateoff0.localhost:{port}",
+            args.seconds,
+            args.connections,
+        )
+    finally:
+        off.terminate()
+        off.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"GET /v2/ requests/s, wrk -t1 -c{args.connections} -d{args.seconds}s, one process")
+    print(f"  gate off (registry resolution only):      {off_rps:>9,.0f}")
+    for count, rps in on.items():
+        what = "default Allow" if count == 0 else f"Deny, {count:,} rules, client matches"
+        print(f"  gate on, {what:<32} {rps:>9,.0f}  ({(off_rps - rps) / off_rps:+.1%} cost)")
+    print(json.dumps({"off": off_rps, **{f"on_{k}": v for k, v in on.items()}}))
+
+
+if __name__ == "__main__":
+    main()

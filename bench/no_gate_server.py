@@ -1,0 +1,36 @@
+"""moorage with the network gate replaced by plain registry resolution: for bench/ only.
+
+python bench/no_gate_server.py DATA_DIR PORT
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from moorage.access.gate import Handler
+from moorage.app import GATE, create_app
+from moorage.config import Settings
+from moorage.distribution.context import REGISTRY_KEY
+
+
+@web.middleware
+async def resolve_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """What the gate does before it decides: find the registry the Host names."""
+    gate = request.app[GATE]
+    if gate.is_data_plane(request):
+        request[REGISTRY_KEY] = await gate.resolver.for_host(request.host)
+    return await handler(request)
+
+
+def main() -> None:
+    settings = Settings(data_dir=Path(sys.argv[1]), port=int(sys.argv[2]), max_ip_rules=20_000)
+    app = create_app(settings)
+    app.middlewares[:] = [resolve_only]
+    web.run_app(app, host="127.0.0.1", port=settings.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
