@@ -91,3 +91,10 @@ def test_az_page(documented_server: Server, tmp_path: Path) -> None:
     )
     assert documented_server.owner["subscription"] in out
     assert '"ipAddressOrRange": "203.0.113.7"' in out
+
+
+@pytest.mark.parametrize("documented_server", [()], indirect=True)
+def test_network_page(documented_server: Server, tmp_path: Path) -> None:
+    out = run_page("network.md", documented_server, tmp_path, [])
+    assert '"ipAddressOrRange": "2001:db8::/32"' in out
+    assert '"expiresOn"' in out

@@ -1,15 +1,14 @@
-"""`moorage acr network-rule add|remove|list`: one IP rule at a time.
+"""`moorage acr network-rule add|remove|list|denied`: one IP rule at a time.
 
-add/remove read the registry, change its rule list, and PATCH the whole list with
-`If-Match: <etag>`; when someone else changed the registry in between (412), they read it
-again and retry, so concurrent edits do not lose each other.
+add/remove call the registry's addIpRule/removeIpRule actions: the server changes that one
+rule in one transaction, so concurrent edits never lose each other and the other rules are
+never rewritten. Values are checked by the server, so the CLI says exactly what the API says.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -17,17 +16,9 @@ import click
 from moorage.cli import registries as reg
 from moorage.cli.client import Client, CliError
 from moorage.cli.command import AzGroup, server_command
-from moorage.cli.shapes import (
-    check_ip,
-    ip_rules_of,
-    network_rules_view,
-    registry_view,
-    with_rule_added,
-    with_rule_removed,
-)
+from moorage.cli.shapes import network_rules_view, registry_view
 
-ATTEMPTS = 5
-Edit = Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None]
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
 @click.group("network-rule", cls=AzGroup)
@@ -35,66 +26,93 @@ def network_rule() -> None:
     """IP rules of a registry's public endpoint."""
 
 
-def edit_rules(client: Client, name: str, group: str | None, edit: Edit) -> dict[str, Any]:
-    """Apply `edit` to the registry's IP rules (None: nothing to change); the registry after."""
-    for attempt in range(ATTEMPTS):
-        found = reg.get(client, name, group)
-        group = found.group
-        rules = edit(ip_rules_of(found.registry))
-        if rules is None:
-            return found.registry
-        try:
-            updated: dict[str, Any] = client.arm_json(
-                "PATCH",
-                found.path,
-                json={"properties": {"networkRuleSet": {"ipRules": rules}}},
-                headers={"If-Match": found.etag},
-            )
-        except CliError as e:
-            if e.status != 412:
-                raise
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 (jitter, not a secret)
-            continue
-        return updated
-    raise CliError(
-        f"registry '{name}' kept changing while its IP rules were edited; "
-        f"gave up after {ATTEMPTS} attempts, try again"
-    )
+def parse_duration(text: str) -> timedelta:
+    """'90s', '30m', '2h', '1d', '1h30m' -> a timedelta; click.BadParameter otherwise."""
+    match = _DURATION.match(text.strip())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise click.BadParameter(f"{text!r} is not a duration such as 30m, 2h, 1d or 1h30m")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if duration <= timedelta(0):
+        raise click.BadParameter(f"{text!r} is not a positive duration")
+    return duration
 
 
-def _ip_option(func: Any) -> Any:
-    return click.option(
-        "--ip-address",
-        required=True,
-        metavar="ADDRESS[/PREFIX]",
-        help="An IPv4 or IPv6 address or CIDR range.",
-    )(func)
+def expiry(expires_in: str | None, expires_on: datetime | None) -> str | None:
+    if expires_in and expires_on:
+        raise click.UsageError("give --expires-in or --expires-on, not both")
+    if expires_in:
+        return (datetime.now(UTC) + parse_duration(expires_in)).isoformat()
+    if expires_on:
+        when = expires_on if expires_on.tzinfo else expires_on.replace(tzinfo=UTC)
+        return when.isoformat()
+    return None
+
+
+def _action(client: Client, name: str, group: str | None, action: str, body: dict[str, Any]) -> Any:
+    found = reg.get(client, name, group)
+    return client.arm_json("POST", f"{found.path}/{action}", json=body)
 
 
 @network_rule.command("add")
 @reg.name_options
-@_ip_option
+@click.option(
+    "--ip-address", metavar="ADDRESS[/PREFIX]", help="An IPv4 or IPv6 address or CIDR range."
+)
+@click.option(
+    "--from-denied",
+    metavar="ADDRESS",
+    help="Allow an address the rules refused (see `network-rule denied`).",
+)
+@click.option("--expires-in", metavar="DURATION", help="The rule stops matching after this: 2h.")
+@click.option(
+    "--expires-on",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
+    metavar="TIME",
+    help="The rule stops matching then: 2026-12-01T18:00:00Z (UTC).",
+)
 @server_command()
-def add(client: Client, name: str, resource_group: str | None, ip_address: str) -> Any:
-    """Allow an address or range (a rule already there changes nothing)."""
-    check_ip(ip_address)
-    registry = edit_rules(
-        client, name, resource_group, lambda rules: with_rule_added(rules, ip_address)
-    )
-    return registry_view(registry)
+def add(
+    client: Client,
+    name: str,
+    resource_group: str | None,
+    ip_address: str | None,
+    from_denied: str | None,
+    expires_in: str | None,
+    expires_on: datetime | None,
+) -> Any:
+    """Allow an address or range (adding a rule already there only updates its expiry)."""
+    if (ip_address is None) == (from_denied is None):
+        raise click.UsageError("give --ip-address or --from-denied (one of them)")
+    body: dict[str, Any] = {"value": ip_address}
+    if from_denied is not None:
+        refused = {c["address"] for c in _denied(client, name, resource_group)["value"]}
+        if from_denied not in refused:
+            raise CliError(
+                f"{from_denied} has not been refused by registry '{name}' recently; see "
+                f"`moorage acr network-rule denied --name {name}`, or use --ip-address"
+            )
+        body["value"] = from_denied
+    when = expiry(expires_in, expires_on)
+    if when:
+        body["expiresOn"] = when
+    return registry_view(_action(client, name, resource_group, "addIpRule", body))
 
 
 @network_rule.command("remove")
 @reg.name_options
-@_ip_option
+@click.option(
+    "--ip-address",
+    required=True,
+    metavar="ADDRESS[/PREFIX]",
+    help="The address or range of the rule to remove.",
+)
 @server_command()
 def remove(client: Client, name: str, resource_group: str | None, ip_address: str) -> Any:
     """Remove the rule for an address or range."""
-    check_ip(ip_address)
-    registry = edit_rules(
-        client, name, resource_group, lambda rules: with_rule_removed(rules, ip_address, name)
+    return registry_view(
+        _action(client, name, resource_group, "removeIpRule", {"value": ip_address})
     )
-    return registry_view(registry)
 
 
 @network_rule.command("list")
@@ -103,3 +121,17 @@ def remove(client: Client, name: str, resource_group: str | None, ip_address: st
 def list_rules(client: Client, name: str, resource_group: str | None) -> Any:
     """List the registry's IP rules."""
     return network_rules_view(reg.get(client, name, resource_group).registry)
+
+
+def _denied(client: Client, name: str, group: str | None) -> dict[str, Any]:
+    found = reg.get(client, name, group)
+    result: dict[str, Any] = client.arm_json("GET", f"{found.path}/deniedClients")
+    return result
+
+
+@network_rule.command("denied")
+@reg.name_options
+@server_command()
+def denied(client: Client, name: str, resource_group: str | None) -> Any:
+    """Addresses the registry's rules turned away: count, first and last time, reason."""
+    return _denied(client, name, resource_group)["value"]

@@ -173,7 +173,10 @@ def group_of(resource_id: str) -> str | None:
 
 
 def _printed_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
-    return {"action": rule.get("action") or ALLOW, "ipAddressOrRange": rule.get("value")}
+    printed = {"action": rule.get("action") or ALLOW, "ipAddressOrRange": rule.get("value")}
+    if rule.get("expiresOn"):
+        printed["expiresOn"] = rule["expiresOn"]  # moorage's addition
+    return printed
 
 
 def _printed_rule_set(rule_set: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -1,0 +1,125 @@
+"""The seed's walk, end to end, with the moorage CLI and skopeo against a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.support.containers import isolated_tools
+from tests.support.oci import image_layout, make_image
+from tests.support.server import Server
+
+
+def moorage(server: Server, home: Path, *args: str) -> Any:
+    result = subprocess.run(
+        [sys.executable, "-m", "moorage", *args],
+        env={
+            **os.environ,
+            "MOORAGE_ENDPOINT": server.url,
+            "MOORAGE_DATA_DIR": str(server.data_dir),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "HOME": str(home),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, f"moorage {' '.join(args)}\n{result.stderr}"
+    return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def test_deny_allow_push_remove_refuse_disable_enable(server: Server, tmp_path: Path) -> None:
+    layout = image_layout(tmp_path / "img", make_image(seed=21, layers=2), "v1")
+    target = f"docker://{server.address}/walk/app"
+    with isolated_tools(tmp_path / "tools", "skopeo") as tools:
+
+        def push(tag: str) -> subprocess.CompletedProcess[bytes]:
+            return tools.skopeo(
+                "copy", "--dest-tls-verify=false", f"oci:{layout}:v1", f"{target}:{tag}"
+            )
+
+        # Deny by default, then let this client in (skopeo connects from 127.0.0.1).
+        moorage(server, tmp_path, "acr", "update", "--name", "default", "--default-action", "Deny")
+        refused = push("first")
+        assert refused.returncode != 0
+        assert b"not in the registry's allowed IP ranges" in refused.stderr, refused.stderr
+        moorage(
+            server,
+            tmp_path,
+            "acr",
+            "network-rule",
+            "add",
+            "--name",
+            "default",
+            "--ip-address",
+            "127.0.0.1",
+        )
+        pushed = push("first")
+        assert pushed.returncode == 0, pushed.stderr
+
+        # Remove the rule: the next push is refused, and skopeo prints why and what to run.
+        moorage(
+            server,
+            tmp_path,
+            "acr",
+            "network-rule",
+            "remove",
+            "--name",
+            "default",
+            "--ip-address",
+            "127.0.0.1",
+        )
+        refused = push("second")
+        assert refused.returncode != 0
+        said = refused.stderr.decode()
+        assert "client 127.0.0.1 is not allowed to access registry 'default'" in said, said
+        assert "moorage acr network-rule add --name default --ip-address 127.0.0.1" in said
+
+        # Allow it from the refusal record in one step.
+        denied = moorage(server, tmp_path, "acr", "network-rule", "denied", "--name", "default")
+        assert "127.0.0.1" in [d["address"] for d in denied]
+        moorage(
+            server,
+            tmp_path,
+            "acr",
+            "network-rule",
+            "add",
+            "--name",
+            "default",
+            "--from-denied",
+            "127.0.0.1",
+        )
+        assert push("second").returncode == 0
+
+        # Disabling the public endpoint overrides the rules; enabling it restores them.
+        moorage(
+            server,
+            tmp_path,
+            "acr",
+            "update",
+            "--name",
+            "default",
+            "--public-network-enabled",
+            "false",
+        )
+        refused = push("third")
+        assert refused.returncode != 0
+        assert b"public network access is disabled" in refused.stderr, refused.stderr
+        moorage(
+            server,
+            tmp_path,
+            "acr",
+            "update",
+            "--name",
+            "default",
+            "--public-network-enabled",
+            "true",
+        )
+        assert push("third").returncode == 0
+        tags = tools.skopeo("list-tags", "--tls-verify=false", target)
+        assert json.loads(tags.stdout)["Tags"] == ["first", "second", "third"]
