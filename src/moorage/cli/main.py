@@ -13,10 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from aiohttp import web
 
-from moorage.app import create_app, open_stores, prepare_data_dir
-from moorage.auth.tls import TlsFiles, ensure_local_tls, server_ssl_context
 from moorage.cli.account import account, login, logout
 from moorage.cli.acr import acr
 from moorage.cli.ad import ad
@@ -88,6 +85,10 @@ def serve(
     trusted_proxies: tuple[str, ...],
 ) -> None:
     """Run the registry service."""
+    from aiohttp import web  # the server's modules load only for the commands that need them
+
+    from moorage.app import create_app
+
     settings = _settings(
         data_dir=data_dir,
         host=host,
@@ -133,6 +134,9 @@ def serve(
 
 def _tls(settings: Settings) -> tuple[ssl.SSLContext | None, Path | None]:
     """The server's TLS context, and the CA clients must trust when moorage made it."""
+    from moorage.app import prepare_data_dir
+    from moorage.auth.tls import TlsFiles, ensure_local_tls, server_ssl_context
+
     if not settings.uses_tls:
         return None, None
     if settings.tls_cert is not None and settings.tls_key is not None:
@@ -178,6 +182,8 @@ def registry_create(
     """Create a registry named NAME (5-50 letters and digits)."""
     settings = _settings(data_dir=data_dir, port=port, login_server_suffix=login_server_suffix)
 
+    from moorage.app import open_stores
+
     async def run() -> Registry:
         db, registries = await open_stores(settings)
         try:
@@ -193,6 +199,8 @@ def registry_create(
 def registry_list(data_dir: Path | None) -> None:
     """List registries."""
     settings = _settings(data_dir=data_dir)
+
+    from moorage.app import open_stores
 
     async def run() -> list[Registry]:
         db, registries = await open_stores(settings)
