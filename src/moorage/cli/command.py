@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import click
 
 from moorage.cli.client import Client, CliError, data_dir_of, is_loopback, resolve_endpoint
-from moorage.cli.output import FORMATS, TableTransformer, apply_query, render
+from moorage.cli.output import FORMATS, TableTransformer, apply_query, compile_query, render
 
 GREEDY_OPTIONS = ("--tags", "--scopes")
 """Options that take several space-separated values, as the cloud CLI's do."""
@@ -66,7 +66,7 @@ class Report:
 
 
 def fail(error: CliError) -> NoReturn:
-    click.echo(f"ERROR: {error.message}", err=True)
+    click.echo(f"ERROR: {' '.join(error.message.split())}", err=True)  # one line, always
     sys.exit(error.exit_code)
 
 
@@ -174,6 +174,8 @@ def server_command(
             **kwargs: Any,
         ) -> None:
             try:
+                if query:
+                    compile_query(query)  # a bad query fails before any request
                 client = open_client(endpoint, data_dir, ca_bundle, subscription)
                 try:
                     result = func(client, **kwargs)

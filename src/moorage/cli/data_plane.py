@@ -81,6 +81,7 @@ def health(registry: Registry) -> Report:
         "status": None,
         "message": "",
     }
+    healthy = False
     try:
         response = registry.request("GET", "/v2/")
     except CliError as e:
@@ -88,15 +89,19 @@ def health(registry: Registry) -> Report:
     else:
         data["reachable"] = True
         data["status"] = response.status_code
+        message, code = error_message(response)
+        # A refusal by the network rules may come as a 401 too (Go clients print only a
+        # 401's body): that is not "asks for credentials".
+        asks_for_credentials = (
+            response.status_code == 401 and registry.auth is None and code != "DENIED"
+        )
+        healthy = response.status_code == 200 or asks_for_credentials
         if response.status_code == 200:
             data["message"] = "the registry answers: OCI Distribution API available"
-        elif response.status_code == 401 and registry.auth is None:
+        elif asks_for_credentials:
             data["message"] = "the registry answers and asks for credentials"
         else:
-            data["message"] = error_message(response)[0]
-    healthy = data["reachable"] and (
-        data["status"] == 200 or (data["status"] == 401 and registry.auth is None)
-    )
+            data["message"] = message
     lines = [
         f"Registry:      {registry.name} ({registry.login_server})",
         f"Reached via:   {where}",

@@ -11,6 +11,7 @@ from typing import Any
 
 import jmespath
 import jmespath.exceptions
+import jmespath.parser
 
 from moorage.cli.client import CliError
 
@@ -19,15 +20,20 @@ TableTransformer = Callable[[Any], Any]
 SKIP_KEYS = ("id", "type", "etag")
 
 
-def apply_query(result: Any, query: str | None) -> Any:
-    if not query:
-        return result
+def compile_query(query: str) -> jmespath.parser.ParsedResult:
+    """The compiled query; a usage error (exit 2) when it does not parse."""
     try:
-        compiled = jmespath.compile(query)
+        return jmespath.compile(query)
     except jmespath.exceptions.ParseError as e:
         raise CliError(
             f"argument --query: invalid jmespath query supplied for '--query': {e}", exit_code=2
         ) from None
+
+
+def apply_query(result: Any, query: str | None) -> Any:
+    if not query:
+        return result
+    compiled = compile_query(query)
     try:
         return compiled.search(result, jmespath.Options(dict_cls=OrderedDict))
     except jmespath.exceptions.JMESPathError as e:

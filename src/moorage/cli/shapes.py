@@ -4,7 +4,6 @@ prints (it flattens `properties`, adds `resourceGroup`, and calls an IP rule's `
 
 from __future__ import annotations
 
-import ipaddress
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -118,49 +117,6 @@ def update_body(
     return body
 
 
-# -- IP rules ------------------------------------------------------------------------------
-
-
-def check_ip(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    try:
-        return ipaddress.ip_network(value.strip(), strict=True)
-    except ValueError as e:
-        raise CliError(
-            f"--ip-address: {value!r} is not an IPv4/IPv6 address or CIDR range ({e})"
-        ) from None
-
-
-def _same(rule: Mapping[str, Any], network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
-    try:
-        return ipaddress.ip_network(str(rule.get("value", "")), strict=False) == network
-    except ValueError:
-        return False
-
-
-def ip_rules_of(registry: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rule_set = (registry.get("properties") or {}).get("networkRuleSet") or {}
-    return [
-        {"action": r.get("action") or ALLOW, "value": r["value"]}
-        for r in rule_set.get("ipRules") or []
-    ]
-
-
-def with_rule_added(rules: list[dict[str, Any]], ip: str) -> list[dict[str, Any]] | None:
-    """The rules with `ip` allowed, or None when a rule for that address is already there."""
-    network = check_ip(ip)
-    if any(_same(r, network) for r in rules):
-        return None
-    return [*rules, {"action": ALLOW, "value": ip.strip()}]
-
-
-def with_rule_removed(rules: list[dict[str, Any]], ip: str, registry: str) -> list[dict[str, Any]]:
-    network = check_ip(ip)
-    kept = [r for r in rules if not _same(r, network)]
-    if len(kept) == len(rules):
-        raise CliError(f"registry '{registry}' has no IP rule for {ip.strip()}")
-    return kept
-
-
 # -- wire -> printed -----------------------------------------------------------------------
 
 
@@ -200,8 +156,9 @@ def registry_view(registry: Mapping[str, Any]) -> dict[str, Any]:
 
 def network_rules_view(registry: Mapping[str, Any]) -> dict[str, Any]:
     """What `az acr network-rule list` prints."""
+    rule_set = (registry.get("properties") or {}).get("networkRuleSet") or {}
     return {
-        "ipRules": [_printed_rule(r) for r in ip_rules_of(registry)],
+        "ipRules": [_printed_rule(r) for r in rule_set.get("ipRules") or []],
         "virtualNetworkRules": [],
     }
 

@@ -1,5 +1,5 @@
 """Where the command line finds its endpoint, credential and CA, and how it talks HTTP:
-tokens, api-versions, pages, errors, and the If-Match retry of network-rule edits."""
+tokens, api-versions, pages and errors."""
 
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ from moorage.cli.client import (
     trust_source,
 )
 from moorage.cli.data_plane import Registry
-from moorage.cli.network_rules import edit_rules
-from moorage.cli.shapes import with_rule_added
 
 ENDPOINT = "http://127.0.0.1:5000"
 OWNER = {
@@ -311,71 +309,6 @@ def test_data_plane_goes_to_the_endpoint_with_the_login_server_as_host(tmp_path:
     assert {r.headers["Host"] for r in seen} == {"myregistry1.localhost:5000"}
     assert {r.url.host for r in seen} == {"127.0.0.1"}
     assert seen[0].headers["Authorization"].startswith("Basic ")
-
-
-# -- network-rule edits --------------------------------------------------------------------
-
-
-def rule_server(conflicts: int) -> tuple[Handler, dict[str, Any]]:
-    """A registry whose etag changes under the first `conflicts` PATCHes (someone else wins)."""
-    state: dict[str, Any] = {"etag": 1, "rules": [], "conflicts": conflicts, "patches": 0}
-
-    def registry() -> dict[str, Any]:
-        return {
-            "id": "/subscriptions/s1/resourceGroups/moorage/providers/x/registries/r",
-            "name": "r",
-            "properties": {"networkRuleSet": {"defaultAction": "Deny", "ipRules": state["rules"]}},
-        }
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        if request.method == "GET":
-            return httpx.Response(200, json=registry(), headers={"ETag": f'"{state["etag"]}"'})
-        assert request.method == "PATCH"
-        state["patches"] += 1
-        if state["conflicts"]:
-            state["conflicts"] -= 1
-            state["etag"] += 1
-            state["rules"] = [
-                *state["rules"],
-                {"action": "Allow", "value": f"10.0.0.{state['etag']}"},
-            ]
-        if request.headers["If-Match"] != f'"{state["etag"]}"':
-            return httpx.Response(
-                412, json={"error": {"code": "PreconditionFailed", "message": "x"}}
-            )
-        body = json.loads(request.content)
-        assert set(body) == {"properties"}
-        state["rules"] = body["properties"]["networkRuleSet"]["ipRules"]
-        state["etag"] += 1
-        return httpx.Response(200, json=registry())
-
-    return handle, state
-
-
-def test_concurrent_change_is_read_again_and_nothing_is_lost(tmp_path: Path) -> None:
-    handle, state = rule_server(conflicts=2)
-    client = mocked(token_or(handle, []), tmp_path)
-    updated = edit_rules(client, "r", "moorage", lambda rules: with_rule_added(rules, "1.2.3.4"))
-    values = [r["value"] for r in updated["properties"]["networkRuleSet"]["ipRules"]]
-    assert values == ["10.0.0.2", "10.0.0.3", "1.2.3.4"]
-    assert state["patches"] == 3
-
-
-def test_rule_already_there_sends_no_patch(tmp_path: Path) -> None:
-    handle, state = rule_server(conflicts=0)
-    state["rules"] = [{"action": "Allow", "value": "1.2.3.4"}]
-    client = mocked(token_or(handle, []), tmp_path)
-    edit_rules(client, "r", "moorage", lambda rules: with_rule_added(rules, "1.2.3.4"))
-    assert state["patches"] == 0
-
-
-def test_gives_up_after_five_conflicts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("moorage.cli.network_rules.time.sleep", lambda _: None)
-    handle, state = rule_server(conflicts=99)
-    client = mocked(token_or(handle, []), tmp_path)
-    with pytest.raises(CliError, match="gave up after 5 attempts"):
-        edit_rules(client, "r", "moorage", lambda rules: with_rule_added(rules, "1.2.3.4"))
-    assert state["patches"] == 5
 
 
 def test_owner_file_unreadable_json(tmp_path: Path) -> None:

@@ -22,7 +22,6 @@ def closed_endpoint() -> str:
 @pytest.mark.parametrize(
     ("args", "exit_code", "says"),
     [
-        (["network-rule", "add", "-n", "r", "--ip-address", "1.2.3.300"], 1, "--ip-address"),
         (["delete", "-n", "r"], 1, "Use --yes"),
         (["list", "--endpoint", "ftp://x"], 2, "not an http"),
         (["show", "-n", "r"], 1, "cannot reach moorage at"),

@@ -12,13 +12,10 @@ from moorage.cli.data_plane import parse_image
 from moorage.cli.shapes import (
     create_body,
     group_of,
-    ip_rules_of,
     network_rules_view,
     parse_tags,
     registry_view,
     update_body,
-    with_rule_added,
-    with_rule_removed,
 )
 
 WIRE = {
@@ -196,44 +193,17 @@ def test_network_rule_list_says_ip_address_or_range() -> None:
     }
 
 
-def test_network_rule_list_of_a_registry_without_rules() -> None:
-    assert network_rules_view({"properties": {}}) == {"ipRules": [], "virtualNetworkRules": []}
-
-
-@pytest.mark.parametrize(
-    ("ip", "added"),
-    [
-        ("198.51.100.1", "198.51.100.1"),
-        ("2001:db8::/32", "2001:db8::/32"),
-        (" 192.0.2.0/24 ", "192.0.2.0/24"),
-    ],
-)
-def test_rule_added(ip: str, added: str) -> None:
-    rules = ip_rules_of(WIRE)
-    assert with_rule_added(rules, ip) == [*rules, {"action": "Allow", "value": added}]
-
-
-@pytest.mark.parametrize("ip", ["203.0.113.7", "203.0.113.7/32", "10.0.0.0/8"])
-def test_rule_already_there_changes_nothing(ip: str) -> None:
-    assert with_rule_added(ip_rules_of(WIRE), ip) is None
-
-
-@pytest.mark.parametrize("ip", ["203.0.113.7/32", "203.0.113.7"])
-def test_rule_removed(ip: str) -> None:
-    assert with_rule_removed(ip_rules_of(WIRE), ip, "r") == [
-        {"action": "Allow", "value": "10.0.0.0/8"}
+def test_network_rule_list_keeps_an_expiry() -> None:
+    wire = {
+        "properties": {"networkRuleSet": {"ipRules": [{"value": "192.0.2.1", "expiresOn": "T"}]}}
+    }
+    assert network_rules_view(wire)["ipRules"] == [
+        {"action": "Allow", "ipAddressOrRange": "192.0.2.1", "expiresOn": "T"}
     ]
 
 
-def test_removing_a_rule_not_there_names_it() -> None:
-    with pytest.raises(CliError, match=r"registry 'r' has no IP rule for 192\.0\.2\.1"):
-        with_rule_removed(ip_rules_of(WIRE), "192.0.2.1", "r")
-
-
-@pytest.mark.parametrize("ip", ["1.2.3.300", "10.0.0.1/24", "not-an-ip", ""])
-def test_bad_ip_is_refused_before_any_request(ip: str) -> None:
-    with pytest.raises(CliError, match="--ip-address"):
-        with_rule_added([], ip)
+def test_network_rule_list_of_a_registry_without_rules() -> None:
+    assert network_rules_view({"properties": {}}) == {"ipRules": [], "virtualNetworkRules": []}
 
 
 @pytest.mark.parametrize(
