@@ -52,6 +52,10 @@ NOT_DATA_PLANE = {
     domain.InvalidRegistryName,
     domain.AdminUserDisabled,
     domain.DefaultRegistryKept,
+    domain.PremiumSkuRequired,
+    domain.RuleLimitExceeded,
+    domain.IPRuleNotFound,
+    domain.InvalidIPRule,
 }
 
 
