@@ -54,6 +54,26 @@ def wait(url: str) -> None:
     raise SystemExit(f"no answer from {url}")
 
 
+def serve(data_dir: Path, *flags: str) -> tuple[subprocess.Popen[bytes], int]:
+    """The bench runner (bench/no_gate_server.py), with or without the gate: the same
+    process setup either way, so only the gate differs."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "no_gate_server.py"),
+            str(data_dir),
+            str(port),
+            *flags,
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait(f"http://127.0.0.1:{port}/v2/")
+    return process, port
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -62,53 +82,47 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="moorage-gate-bench-"))
-    server = Server(tmp / "data", free_port(), extra_args=["--max-ip-rules", "20000"]).start()
+    data = tmp / "data"
+    setup = Server(data, free_port(), extra_args=["--max-ip-rules", "20000"]).start()
+    names = {0: "gaterules0", 100: "rules100", 10_000: "rules10000"}
     try:
-        mgmt = Management(server)
-        hosts = {}
-        for name, count in (("gateoff0", 0), ("rules100", 100), ("rules10000", 10_000)):
+        mgmt = Management(setup)
+        for count, name in names.items():
             mgmt.create(name)
             rules = [
                 {"value": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"}
                 for n in range(count - 1)
             ]
-            rules += [{"value": "127.0.0.1"}] if count else []
             if count:
+                rules.append({"value": "127.0.0.1"})  # the client, matching last
                 mgmt.update(name, networkRuleSet={"defaultAction": "Deny", "ipRules": rules})
-            hosts[count] = f"{name}.localhost:{server.port}"
-        url = f"{server.url}/v2/"
-        on = {
-            count: wrk(url, host, args.seconds, args.connections) for count, host in hosts.items()
-        }
         mgmt.close()
     finally:
-        server.stop()
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    off = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "no_gate_server.py"), str(tmp / "data"), str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+        setup.stop()
+    results: dict[str, float] = {}
     try:
-        wait(f"http://127.0.0.1:{port}/v2/")
-        off_rps = wrk(
-            f"http://127.0.0.1:{port}/v2/",
-            f"gateoff0.localhost:{port}",
-            args.seconds,
-            args.connections,
-        )
+        for label, flags in (("off", ()), ("on", ("--with-gate",))):
+            process, port = serve(data, *flags)
+            try:
+                for count, name in names.items():
+                    if label == "off" and count:
+                        continue  # without the gate, rules change nothing
+                    url, host = f"http://127.0.0.1:{port}/v2/", f"{name}.localhost:{port}"
+                    wrk(url, host, 2, args.connections)  # warm up: load and compile once
+                    results[f"{label}_{count}"] = wrk(url, host, args.seconds, args.connections)
+            finally:
+                process.terminate()
+                process.wait()
     finally:
-        off.terminate()
-        off.wait()
         shutil.rmtree(tmp, ignore_errors=True)
+    off = results["off_0"]
     print(f"GET /v2/ requests/s, wrk -t1 -c{args.connections} -d{args.seconds}s, one process")
-    print(f"  gate off (registry resolution only):      {off_rps:>9,.0f}")
-    for count, rps in on.items():
+    print(f"  gate off (registry resolution only):      {off:>9,.0f}")
+    for count in names:
+        rps = results[f"on_{count}"]
         what = "default Allow" if count == 0 else f"Deny, {count:,} rules, client matches"
-        print(f"  gate on, {what:<32} {rps:>9,.0f}  ({(off_rps - rps) / off_rps:+.1%} cost)")
-    print(json.dumps({"off": off_rps, **{f"on_{k}": v for k, v in on.items()}}))
+        print(f"  gate on, {what:<32} {rps:>9,.0f}  ({(off - rps) / off:+.1%} cost)")
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ async def resolve_only(request: web.Request, handler: Handler) -> web.StreamResp
 def main() -> None:
     settings = Settings(data_dir=Path(sys.argv[1]), port=int(sys.argv[2]), max_ip_rules=20_000)
     app = create_app(settings)
-    app.middlewares[:] = [resolve_only]
+    if "--with-gate" not in sys.argv:
+        app.middlewares[:] = [resolve_only]
     web.run_app(app, host="127.0.0.1", port=settings.port, print=None, access_log=None)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
-from moorage.domain.network import Matcher, parse_client_address, parse_ip_rule
+from moorage.domain.network import AccessFacts, Matcher, parse_client_address, parse_ip_rule
 
 Address = IPv4Address | IPv6Address
 UNREADABLE = IPv4Address("0.0.0.0")  # noqa: S104 - an address, not a bind target
@@ -31,6 +31,11 @@ class ClientAddress:
     """The TCP peer."""
     forwarded: tuple[str, ...] = ()
     """The forwarded chain as a trusted proxy sent it (left to right), for the audit."""
+    facts: AccessFacts = field(init=False, compare=False, repr=False)
+    """What the decision is given, made once per client address."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "facts", AccessFacts(self.address))
 
 
 def _strip_port(hop: str) -> str:
@@ -59,22 +64,35 @@ def forwarded_chain(headers: CIMultiDictProxy[str]) -> list[str]:
     return [_strip_port(real)] if real else []
 
 
+PEER_CACHE_SIZE = 4096
+
+
 class ClientResolver:
     def __init__(self, trusted_proxies: Iterable[str]) -> None:
         self._trusted = Matcher.compile(parse_ip_rule(p) for p in trusted_proxies)
         self.enabled = len(self._trusted) > 0
+        # Peers are few and come back on every request: keep what each one resolves to.
+        self._peers: dict[str, ClientAddress] = {}
 
     def is_trusted(self, address: Address) -> bool:
         return self._trusted.matches(address)
 
     def resolve(self, request: web.BaseRequest) -> ClientAddress:
         peername = request.transport.get_extra_info("peername") if request.transport else None
+        text = str(peername[0]) if peername else ""
+        known = self._peers.get(text)
+        if known is not None:
+            return known  # an untrusted peer seen before: its address, headers ignored
         try:
-            peer = parse_client_address(str(peername[0])) if peername else UNREADABLE
+            peer = parse_client_address(text) if text else UNREADABLE
         except ValueError:
             peer = UNREADABLE
         if not self.enabled or not self._trusted.matches(peer):
-            return ClientAddress(peer, peer)  # forwarding headers from anyone else change nothing
+            client = ClientAddress(peer, peer)  # forwarding headers from them change nothing
+            if len(self._peers) >= PEER_CACHE_SIZE:
+                self._peers.clear()
+            self._peers[text] = client
+            return client
         chain = forwarded_chain(request.headers)
         for hop in reversed(chain):
             try:

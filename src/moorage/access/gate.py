@@ -20,7 +20,7 @@ from moorage.access.policy import PolicyCache
 from moorage.distribution.context import REGISTRY_KEY
 from moorage.distribution.errors import DENIED, RegistryError, render, translate
 from moorage.domain.errors import DomainError
-from moorage.domain.network import AccessFacts, Deny, decide, denial_message
+from moorage.domain.network import Deny, decide, denial_message
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLIENT_KEY: Final = "moorage.client"
@@ -50,14 +50,17 @@ class Gate:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not self.is_data_plane(request):
-            return await handler(request)
+        name = registry_name_from_host(request.host, self.suffix)
+        if name is None:
+            if not request.path.startswith(DATA_PLANE_PATHS):
+                return await handler(request)  # the management host's own routes
+            name = self.resolver.default_registry
         try:
-            registry = await self.resolver.for_host(request.host)
+            registry = await self.resolver.by_name(name)
         except DomainError as e:
             return _oci(translate(e))
         client = self.clients.resolve(request)
-        decision = decide(AccessFacts(client.address), self.policies.policy(registry))
+        decision = decide(client.facts, self.policies.policy(registry))
         if isinstance(decision, Deny):
             self.audit.record(registry.id, client, request.method, request.path, decision.reason)
             response = _oci(self.refusal(decision, client, registry.name, registry.login_server))

@@ -39,6 +39,10 @@ class RegistryResolver:
         name = registry_name_from_host(host, self._store.suffix) or self.default_registry
         return await self.by_name(name)
 
+    def name_for_host(self, host: str) -> str | None:
+        """The registry a Host names; None for the bare host."""
+        return registry_name_from_host(host, self._store.suffix)
+
     async def by_name(self, name: str) -> Registry:
         key = name.lower()
         now = time.monotonic()

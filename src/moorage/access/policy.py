@@ -22,14 +22,14 @@ class PolicyCache:
         self._policies: dict[int, Policy] = {}
 
     def policy(self, registry: Registry, now: float | None = None) -> Policy:
-        now = time.time() if now is None else now
         cached = self._policies.get(registry.id)
-        if (
-            cached is not None
-            and cached.version == registry.etag
-            and (cached.expires_at is None or now < cached.expires_at)
-        ):
-            return cached
+        if cached is not None and cached.version == registry.etag:
+            if cached.expires_at is None:
+                return cached  # nothing in it can expire: no need to read the clock
+            now = time.time() if now is None else now
+            if now < cached.expires_at:
+                return cached
+        now = time.time() if now is None else now
         live = [
             r
             for r in registry.network_rule_set.ip_rules
