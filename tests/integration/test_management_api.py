@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.management import token_for
 from tests.support.server import Server
 
 API = {"api-version": "2025-11-01"}
@@ -17,20 +18,6 @@ RES = {"api-version": "2022-12-01"}
 @pytest.fixture(scope="module")
 def owner(shared_server: Server) -> dict[str, str]:
     return shared_server.owner
-
-
-def token_for(server: Server, app_id: str, secret: str, tenant: str) -> str:
-    r = httpx.post(
-        f"{server.url}/{tenant}/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": app_id,
-            "client_secret": secret,
-            "scope": "https://management.azure.com/.default",
-        },
-    )
-    assert r.status_code == 200, r.text
-    return str(r.json()["access_token"])
 
 
 @pytest.fixture(scope="module")

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from ipaddress import IPv4Address, ip_address
-from pathlib import Path
-
-import pytest
 
 from moorage.access.audit import DenialAudit
 from moorage.access.client import ClientAddress
 from moorage.store.audit import AuditStore
 from moorage.store.database import Database
 from moorage.store.registries import RegistryStore
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database.for_data_dir(tmp_path)
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 def client(n: int) -> ClientAddress:

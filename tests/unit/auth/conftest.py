@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,6 @@ from moorage.store.database import Database
 
 BASE_URL = "https://127.0.0.1:5443"
 MANAGEMENT = "https://management.azure.com/"
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database.for_data_dir(tmp_path)
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 @pytest.fixture

@@ -1,22 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from moorage.domain.registry import Registry
 from moorage.store.content import ContentStore
 from moorage.store.database import Database
 from moorage.store.registries import RegistryStore
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database.for_data_dir(tmp_path)
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 @pytest.fixture
