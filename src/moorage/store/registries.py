@@ -41,6 +41,15 @@ def _etag() -> str:
     return uuid.uuid4().hex
 
 
+def _check_etag(if_match: str | None, etag: str, name: str) -> None:
+    if not _matches(if_match, etag):
+        raise PreconditionFailed(
+            f"The registry '{name}' has changed (etag \"{etag}\", If-Match {if_match}); "
+            "read it again and retry.",
+            etag=etag,
+        )
+
+
 def _matches(if_match: str | None, etag: str) -> bool:
     if if_match is None:
         return True
@@ -111,21 +120,8 @@ class RegistryStore:
     ) -> Registry:
         """Apply changes in one transaction; a stale If-Match changes nothing."""
         async with self._db.write() as conn:
-            row = (
-                await conn.execute(
-                    select(registries.c.id, registries.c.etag).where(
-                        registries.c.name_key == name.lower()
-                    )
-                )
-            ).first()
-            if row is None:
-                raise RegistryNotFound(f"The registry '{name}' could not be found.", name=name)
-            if not _matches(if_match, row.etag):
-                raise PreconditionFailed(
-                    f"The registry '{name}' has changed (etag \"{row.etag}\", If-Match "
-                    f"{if_match}); read it again and retry.",
-                    etag=row.etag,
-                )
+            row = await self._locked_row(conn, name)
+            _check_etag(if_match, row.etag, name)
             await self._check(conn, row.id, name, changes)
             await self._apply(conn, row.id, changes)
         return await self.get(name)
@@ -218,18 +214,23 @@ class RegistryStore:
             )
         return await self.get(name)
 
-    async def _locked_row(self, conn: AsyncConnection, name: str) -> Any:
-        row = (
+    async def _row(self, conn: AsyncConnection, name: str) -> Any:
+        """The registry's row (id, name, etag and network settings) inside a transaction."""
+        return (
             await conn.execute(
                 select(
                     registries.c.id,
                     registries.c.name,
+                    registries.c.etag,
                     registries.c.sku,
                     registries.c.public_network_access,
                     registries.c.default_action,
                 ).where(registries.c.name_key == name.lower())
             )
         ).first()
+
+    async def _locked_row(self, conn: AsyncConnection, name: str) -> Any:
+        row = await self._row(conn, name)
         if row is None:
             raise RegistryNotFound(f"The registry '{name}' could not be found.", name=name)
         return row
@@ -273,20 +274,10 @@ class RegistryStore:
 
     async def delete(self, name: str, *, if_match: str | None = None) -> bool:
         async with self._db.write() as conn:
-            row = (
-                await conn.execute(
-                    select(registries.c.id, registries.c.etag).where(
-                        registries.c.name_key == name.lower()
-                    )
-                )
-            ).first()
+            row = await self._row(conn, name)
             if row is None:
                 return False
-            if not _matches(if_match, row.etag):
-                raise PreconditionFailed(
-                    f"The registry '{name}' has changed (etag \"{row.etag}\"); read it again.",
-                    etag=row.etag,
-                )
+            _check_etag(if_match, row.etag, name)
             await conn.execute(delete(registries).where(registries.c.id == row.id))
             return True
 
