@@ -20,8 +20,9 @@ from moorage.distribution.context import REGISTRY_KEY
 async def resolve_only(request: web.Request, handler: Handler) -> web.StreamResponse:
     """What the gate does before it decides: find the registry the Host names."""
     gate = request.app[GATE]
-    if gate.is_data_plane(request):
-        request[REGISTRY_KEY] = await gate.resolver.for_host(request.host)
+    name = gate.data_plane_registry(request)
+    if name is not None:
+        request[REGISTRY_KEY] = await gate.resolver.by_name(name)
     return await handler(request)
 
 

@@ -55,8 +55,8 @@ def test_check_health_of_a_healthy_registry(cli: Cli) -> None:
 def test_check_health_of_a_registry_that_refuses_this_client(cli: Cli) -> None:
     name, login_server = created(cli, "--default-action", "Deny")
     probe = httpx.get(f"{cli.server.url}/v2/", headers={"Host": login_server})
-    if probe.status_code == 200:
-        pytest.skip("the server does not enforce network rules on the data plane yet")
+    assert probe.status_code == 401, probe.text  # the gate's refusal of the version check
+    assert probe.json()["errors"][0]["code"] == "DENIED"
     result = cli.run("acr", "check-health", "-n", name)
     assert result.returncode == 1
     assert "Health:        FAILED" in result.stdout

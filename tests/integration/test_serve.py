@@ -61,27 +61,6 @@ def test_bad_settings_stop_before_start(tmp_path: Path, args: list[str], message
     assert not (tmp_path / "d").exists()
 
 
-def test_registry_create_names_bad_input(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "moorage",
-            "registry",
-            "create",
-            "my-registry",
-            "--data-dir",
-            str(tmp_path / "d"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 1
-    assert "invalid registry name 'my-registry'" in result.stderr, result.stderr
-
-
 def test_tls_with_a_local_ca(tmp_path: Path) -> None:
     server = Server(tmp_path / "data", free_port(), extra_args=["--tls"]).start()
     try:

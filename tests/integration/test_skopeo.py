@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from tests.support.containers import Tools, describe, isolated_tools, ok, read_layout
+from tests.support.management import Management
 from tests.support.oci import (
     DOCKER_CONFIG,
     DOCKER_LAYER,
@@ -284,26 +284,11 @@ def test_second_repository_mounts_and_survives_delete(
 def test_other_registry_is_isolated_from_the_default(shared_server: Server, tmp_path: Path) -> None:
     require("skopeo")
     name = "isolatedone"
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "moorage",
-            "registry",
-            "create",
-            name,
-            "--data-dir",
-            str(shared_server.data_dir),
-            "--port",
-            str(shared_server.port),
-        ],
-        capture_output=True,
-        check=False,
-        timeout=60,
-    )
-    assert created.returncode == 0, describe(created)
+    management = Management(shared_server)
+    created = management.create(name)
+    management.close()
     login_server = f"{name}.localhost:{shared_server.port}"
-    assert json.loads(created.stdout)["loginServer"] == login_server
+    assert created["properties"]["loginServer"] == login_server
 
     with Tools(tmp_path / "tools", hosts={f"{name}.localhost": "127.0.0.1"}) as tools:
         _check_isolation(tools, shared_server, name, tmp_path)

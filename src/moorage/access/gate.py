@@ -43,18 +43,20 @@ class Gate:
         self.audit = audit
         self.suffix = suffix
 
-    def is_data_plane(self, request: web.Request) -> bool:
-        if registry_name_from_host(request.host, self.suffix) is not None:
-            return True
-        return request.path.startswith(DATA_PLANE_PATHS)
+    def data_plane_registry(self, request: web.Request) -> str | None:
+        """The registry a data-plane request is for; None for the management host's routes."""
+        name = registry_name_from_host(request.host, self.suffix)
+        if name is not None:
+            return name  # every path on a login server
+        if request.path.startswith(DATA_PLANE_PATHS):
+            return self.resolver.default_registry
+        return None
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        name = registry_name_from_host(request.host, self.suffix)
+        name = self.data_plane_registry(request)
         if name is None:
-            if not request.path.startswith(DATA_PLANE_PATHS):
-                return await handler(request)  # the management host's own routes
-            name = self.resolver.default_registry
+            return await handler(request)
         try:
             registry = await self.resolver.by_name(name)
         except DomainError as e:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import json
 import logging
 import ssl
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +16,6 @@ from moorage.cli.acr import acr
 from moorage.cli.ad import ad
 from moorage.cli.azcloud import az_cloud
 from moorage.config import Settings, SettingsError, default_data_dir
-from moorage.domain.errors import DomainError
-from moorage.domain.registry import Registry, Sku
 
 
 def _settings(**values: Any) -> Settings:
@@ -158,83 +153,3 @@ def _is_address(host: str) -> bool:
 
 
 main.add_command(az_cloud)
-
-
-@main.group()
-def registry() -> None:
-    """Create and list registries in the data directory (until the management API lands)."""
-
-
-@registry.command("create")
-@click.argument("name")
-@click.option(
-    "--sku",
-    type=click.Choice([s.value for s in Sku]),
-    default=Sku.PREMIUM.value,
-    show_default=True,
-)
-@data_dir_option
-@click.option("--port", default=5000, show_default=True, type=int, help="The server's port.")
-@click.option("--login-server-suffix", default=None, help="As given to `moorage serve`.")
-def registry_create(
-    name: str, sku: str, data_dir: Path | None, port: int, login_server_suffix: str | None
-) -> None:
-    """Create a registry named NAME (5-50 letters and digits)."""
-    settings = _settings(data_dir=data_dir, port=port, login_server_suffix=login_server_suffix)
-
-    from moorage.app import open_stores
-
-    async def run() -> Registry:
-        db, registries = await open_stores(settings)
-        try:
-            return await registries.create(name, Sku(sku))
-        finally:
-            await db.close()
-
-    _print(_run(run()))
-
-
-@registry.command("list")
-@data_dir_option
-def registry_list(data_dir: Path | None) -> None:
-    """List registries."""
-    settings = _settings(data_dir=data_dir)
-
-    from moorage.app import open_stores
-
-    async def run() -> list[Registry]:
-        db, registries = await open_stores(settings)
-        try:
-            return await registries.all()
-        finally:
-            await db.close()
-
-    _print(_run(run()))
-
-
-def _run(coro: Any) -> Any:
-    try:
-        return asyncio.run(coro)
-    except DomainError as e:
-        raise click.ClickException(e.message) from None
-
-
-def _print(value: Registry | list[Registry]) -> None:
-    def shape(r: Registry) -> dict[str, Any]:
-        data = asdict(r)
-        data["createdAt"] = r.created_at.isoformat()
-        return {
-            "name": r.name,
-            "loginServer": r.login_server,
-            "location": r.location,
-            "sku": {"name": r.sku.value, "tier": r.sku.value},
-            "publicNetworkAccess": r.public_network_access.value,
-            "networkRuleSet": {
-                "defaultAction": r.network_rule_set.default_action.value,
-                "ipRules": [asdict(rule) for rule in r.network_rule_set.ip_rules],
-            },
-            "creationDate": data["createdAt"],
-        }
-
-    out = [shape(r) for r in value] if isinstance(value, list) else shape(value)
-    click.echo(json.dumps(out, indent=2))

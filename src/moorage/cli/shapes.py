@@ -72,19 +72,17 @@ def create_body(
     tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """PUT body of `acr create`; the admin user is off unless asked for, as in the cloud."""
-    body: dict[str, Any] = {
+    return {
         "location": location or DEFAULT_LOCATION,
-        "sku": {"name": sku.capitalize()},
-        "properties": _properties(
+        **update_body(
+            sku=sku,
+            tags=tags,
             admin_enabled=bool(admin_enabled),
             default_action=default_action,
             public_network_enabled=public_network_enabled,
             allow_trusted_services=allow_trusted_services,
         ),
     }
-    if tags is not None:
-        body["tags"] = tags
-    return body
 
 
 def update_body(

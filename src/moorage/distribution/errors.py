@@ -174,11 +174,10 @@ TRANSLATION: dict[type[domain.DomainError], ErrorCode] = {
 
 
 def translate(exc: domain.DomainError) -> RegistryError:
-    for cls in type(exc).__mro__:
-        code = TRANSLATION.get(cls)
-        if code is not None:
-            return RegistryError(code, exc.message, exc.detail or None)
-    return RegistryError(UNKNOWN, exc.message)
+    code = domain.lookup(TRANSLATION, exc)
+    if code is None:
+        return RegistryError(UNKNOWN, exc.message)
+    return RegistryError(code, exc.message, exc.detail or None)
 
 
 def render(error: RegistryError) -> web.Response:

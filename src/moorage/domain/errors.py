@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     """Base of every domain exception; `detail` is safe to show to a client."""
@@ -122,3 +127,12 @@ class IPRuleNotFound(DomainError):
 
 class InvalidIPRule(DomainError):
     """An IP rule value that is not an IPv4/IPv6 address or CIDR range; the message says why."""
+
+
+def lookup(table: Mapping[type[DomainError], T], exc: DomainError) -> T | None:
+    """The entry for an exception's class, or for its nearest ancestor that has one."""
+    for cls in type(exc).__mro__:
+        entry = table.get(cls)
+        if entry is not None:
+            return entry
+    return None

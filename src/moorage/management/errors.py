@@ -102,12 +102,11 @@ TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
 
 
 def translate(exc: domain.DomainError) -> ArmError:
-    for cls in type(exc).__mro__:
-        code = TRANSLATION.get(cls)
-        if code is not None:
-            target = next(iter(exc.detail), None) if exc.detail else None
-            return ArmError(code, exc.message, target=target)
-    return ArmError(INVALID_PARAMETER, exc.message)
+    code = domain.lookup(TRANSLATION, exc)
+    if code is None:
+        return ArmError(INVALID_PARAMETER, exc.message)
+    target = next(iter(exc.detail), None) if exc.detail else None
+    return ArmError(code, exc.message, target=target)
 
 
 def render(error: ArmError) -> web.Response:

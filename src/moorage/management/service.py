@@ -173,13 +173,7 @@ class ManagementService:
         return {"nameAvailable": True}
 
     async def list_credentials(self, subscription_id: str, group: str, name: str) -> dict[str, Any]:
-        registry = await self.get(subscription_id, group, name)
-        if not registry.admin_user_enabled:
-            raise AdminUserDisabled(
-                f"The admin user of registry '{registry.name}' is disabled; enable it with "
-                f"`moorage acr update --name {registry.name} --admin-enabled true`.",
-                name=registry.name,
-            )
+        registry = _with_admin_user(await self.get(subscription_id, group, name))
         stored = await self._ensure_passwords(registry)
         return {
             "username": registry.name,
@@ -191,9 +185,7 @@ class ManagementService:
     async def regenerate(
         self, subscription_id: str, group: str, name: str, which: str
     ) -> dict[str, Any]:
-        registry = await self.get(subscription_id, group, name)
-        if not registry.admin_user_enabled:
-            return await self.list_credentials(subscription_id, group, name)  # raises
+        registry = _with_admin_user(await self.get(subscription_id, group, name))
         await self.credentials.put(registry.id, which, self.cipher.encrypt(new_secret()))
         return await self.list_credentials(subscription_id, group, name)
 
@@ -208,3 +200,13 @@ class ManagementService:
         self.resolver.forget(registry.name)
         if registry.admin_user_enabled:
             await self._ensure_passwords(registry)
+
+
+def _with_admin_user(registry: Registry) -> Registry:
+    if not registry.admin_user_enabled:
+        raise AdminUserDisabled(
+            f"The admin user of registry '{registry.name}' is disabled; enable it with "
+            f"`moorage acr update --name {registry.name} --admin-enabled true`.",
+            name=registry.name,
+        )
+    return registry
