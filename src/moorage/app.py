@@ -17,13 +17,17 @@ from moorage.access.hosts import RegistryResolver, registry_name_from_host
 from moorage.access.policy import PolicyCache
 from moorage.auth.bootstrap import ensure_owner_credential
 from moorage.auth.cipher import SecretBox
+from moorage.auth.dataplane import AUTHENTICATOR, Authenticator
 from moorage.auth.identity import IDENTITY, IdentityService, identity_routes
 from moorage.auth.keys import SigningKeys
 from moorage.auth.principals import PrincipalStore
+from moorage.auth.registry_oauth import RegistryTokenService
+from moorage.auth.registry_tokens import RegistryTokens
 from moorage.auth.tokens import TokenService
 from moorage.blobs.filesystem import FilesystemDriver
 from moorage.config import Settings
 from moorage.distribution.context import CONTENT, RESOLVER
+from moorage.distribution.oauth import TOKENS, token_routes
 from moorage.distribution.routes import create_v2_app
 from moorage.distribution.service import RegistryContent
 from moorage.management.registries import AUDIT, SERVICE
@@ -36,6 +40,7 @@ from moorage.store.credentials import CredentialStore
 from moorage.store.database import Database
 from moorage.store.management import SubscriptionStore
 from moorage.store.registries import RegistryStore
+from moorage.store.repository_tokens import TokenStore
 from moorage.store.uploads import UploadStore
 
 log = logging.getLogger("moorage")
@@ -88,6 +93,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_route("*", "/openapi.json", management)
     for method, path, handler in identity_routes():
         app.router.add_route(method, path, handler)
+    for method, path, handler in token_routes():
+        app.router.add_route(method, path, handler)
     return app
 
 
@@ -122,13 +129,18 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[REGISTRIES] = registries
     app[CONTENT] = content
     app[RESOLVER] = resolver
-    app[IDENTITY] = IdentityService(principals, tokens, tenant, settings.base_url)
-    app[SERVICE] = ManagementService(
-        registries,
-        subscriptions,
-        CredentialStore(db),
-        SecretBox.load_or_create(settings.data_dir),
-        resolver,
+    identity = app[IDENTITY] = IdentityService(principals, tokens, tenant, settings.base_url)
+    cipher = SecretBox.load_or_create(settings.data_dir)
+    credentials = CredentialStore(db)
+    app[SERVICE] = ManagementService(registries, subscriptions, credentials, cipher, resolver)
+    registry_tokens = RegistryTokens(
+        keys, issuer=f"{settings.base_url}/oauth2/token", tenant_id=tenant
+    )
+    authenticator = app[AUTHENTICATOR] = Authenticator(
+        credentials, cipher, TokenStore(db), principals, registry_tokens
+    )
+    app[TOKENS] = RegistryTokenService(
+        authenticator, registry_tokens, identity, settings.management_audiences
     )
     tasks = [
         asyncio.create_task(_purge_uploads(content, settings)),

@@ -17,7 +17,13 @@ import httpx
 import pytest
 
 from tests.support.oci import DOCKER_MANIFEST, OCI_MANIFEST, make_image, sha256
-from tests.support.registry_http import API_VERSION, open_client, push_blob, push_manifest
+from tests.support.registry_http import (
+    API_VERSION,
+    open_client,
+    owner_authorization,
+    push_blob,
+    push_manifest,
+)
 from tests.support.server import Server
 
 SEEDED = "errors/seeded"
@@ -68,8 +74,13 @@ class RawResponse:
 def raw_request(
     server: Server, method: str, path: str, headers: dict[str, str] | None = None
 ) -> RawResponse:
-    """One request on its own connection, reading every byte the server sends until it closes."""
-    headers = {"Host": server.address, "Connection": "close"} | (headers or {})
+    """One request on its own connection, as the owner, reading every byte the server sends
+    until it closes."""
+    headers = {
+        "Host": server.address,
+        "Connection": "close",
+        "Authorization": owner_authorization(server),
+    } | (headers or {})
     lines = [f"{method} {path} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
     with socket.create_connection((server.host, server.port), timeout=10) as s:
         s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())

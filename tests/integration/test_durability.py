@@ -30,6 +30,7 @@ from tests.support.oci import (
     make_index,
     sha256,
 )
+from tests.support.registry_http import owner_auth, owner_authorization
 from tests.support.server import Server
 
 ACCEPT = f"{OCI_MANIFEST}, {OCI_INDEX}"
@@ -39,7 +40,9 @@ MiB = 1 << 20
 @contextlib.contextmanager
 def client(server: Server) -> Iterator[httpx.Client]:
     """A new client per server life: pooled connections do not outlive a restart."""
-    with httpx.Client(base_url=server.url, trust_env=False, timeout=30) as c:
+    with httpx.Client(
+        base_url=server.url, trust_env=False, timeout=30, auth=owner_auth(server)
+    ) as c:
         yield c
 
 
@@ -172,6 +175,7 @@ def test_sigkill_mid_upload_leaves_a_consistent_registry(server: Server) -> None
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         head = (
             f"PATCH {location} HTTP/1.1\r\nHost: {server.address}\r\n"
+            f"Authorization: {owner_authorization(server)}\r\n"
             "Content-Type: application/octet-stream\r\n"
             f"Content-Length: {len(blob)}\r\nContent-Range: 0-{len(blob) - 1}\r\n\r\n"
         )
@@ -268,6 +272,7 @@ def test_restart_keeps_every_pushed_image(server: Server, stop_signal: signal.Si
 
 def _race_push(
     port: int,
+    authorization: str,
     repo: str,
     mode: str,
     blob: bytes,
@@ -280,7 +285,9 @@ def _race_push(
     try:
         digest = sha256(blob)
         if mode == "post_put":
-            conn.request("POST", f"/v2/{repo}/blobs/uploads/")
+            conn.request(
+                "POST", f"/v2/{repo}/blobs/uploads/", headers={"Authorization": authorization}
+            )
             response = conn.getresponse()
             response.read()
             assert response.status == 202, f"POST: {response.status}"
@@ -290,6 +297,7 @@ def _race_push(
         else:
             method, url = "POST", f"/v2/{repo}/blobs/uploads/?digest={digest}"
         conn.putrequest(method, url)
+        conn.putheader("Authorization", authorization)
         conn.putheader("Content-Type", "application/octet-stream")
         conn.putheader("Content-Length", str(len(blob)))
         conn.endheaders()
@@ -327,7 +335,17 @@ def test_same_blob_pushed_at_once_is_stored_once(
     results: dict[int, object] = {}
     threads = [
         threading.Thread(
-            target=_race_push, args=(server.port, repo, mode, blob, barrier, results, i)
+            target=_race_push,
+            args=(
+                server.port,
+                owner_authorization(server),
+                repo,
+                mode,
+                blob,
+                barrier,
+                results,
+                i,
+            ),
         )
         for i, (mode, repo) in enumerate(zip(modes, repos, strict=True))
     ]

@@ -15,18 +15,22 @@ import pytest
 
 from tests.support.containers import Tools, isolated_tools, ok, read_layout
 from tests.support.oci import DOCKER_MANIFEST, OCI_MANIFEST, image_layout, make_image, sha256
+from tests.support.registry_http import owner_auth
 from tests.support.server import Server
 
 
 @pytest.fixture
-def tools(tmp_path: Path) -> Iterator[Tools]:
+def tools(tmp_path: Path, server: Server) -> Iterator[Tools]:
     with isolated_tools(tmp_path / "tools", "skopeo", "podman") as t:
+        t.sign_in(server.address, *owner_auth(server))
         yield t
 
 
 @pytest.fixture
 def http(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, trust_env=False, timeout=30) as client:
+    with httpx.Client(
+        base_url=server.url, trust_env=False, timeout=30, auth=owner_auth(server)
+    ) as client:
         yield client
 
 
@@ -103,6 +107,7 @@ def test_podman_pull_push_round_trip(
 
     # podman pulls its own push back into a second, empty storage.
     with Tools(tmp_path / "tools2") as other:
+        other.sign_in(server.address, *owner_auth(server))
         ok(other.podman("pull", "--tls-verify=false", pushed))
         again = json.loads(ok(other.podman("image", "inspect", pushed)).stdout)[0]
     assert again["Id"] == inspected["Id"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.support.containers import isolated_tools
 from tests.support.oci import image_layout, make_image
+from tests.support.registry_http import owner_auth
 from tests.support.server import Server
 
 
@@ -37,6 +38,7 @@ def test_deny_allow_push_remove_refuse_disable_enable(server: Server, tmp_path: 
     layout = image_layout(tmp_path / "img", make_image(seed=21, layers=2), "v1")
     target = f"docker://{server.address}/walk/app"
     with isolated_tools(tmp_path / "tools", "skopeo") as tools:
+        tools.sign_in(server.address, *owner_auth(server))
 
         def push(tag: str) -> subprocess.CompletedProcess[bytes]:
             return tools.skopeo(

@@ -25,6 +25,7 @@ from tests.support.oci import (
     make_image,
     sha256,
 )
+from tests.support.registry_http import owner_auth
 from tests.support.server import Server
 from tests.support.tools import require
 
@@ -32,14 +33,17 @@ ACCEPT_ALL = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST])
 
 
 @pytest.fixture
-def tools(tmp_path: Path) -> Iterator[Tools]:
+def tools(tmp_path: Path, shared_server: Server) -> Iterator[Tools]:
     with isolated_tools(tmp_path / "tools", "skopeo") as t:
+        t.sign_in(shared_server.address, *owner_auth(shared_server))
         yield t
 
 
 @pytest.fixture
 def http(shared_server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shared_server.url, trust_env=False, timeout=30) as client:
+    with httpx.Client(
+        base_url=shared_server.url, trust_env=False, timeout=30, auth=owner_auth(shared_server)
+    ) as client:
         yield client
 
 
@@ -291,6 +295,8 @@ def test_other_registry_is_isolated_from_the_default(shared_server: Server, tmp_
     assert created["properties"]["loginServer"] == login_server
 
     with Tools(tmp_path / "tools", hosts={f"{name}.localhost": "127.0.0.1"}) as tools:
+        tools.sign_in(login_server, *owner_auth(shared_server))
+        tools.sign_in(shared_server.address, *owner_auth(shared_server))
         _check_isolation(tools, shared_server, name, tmp_path)
 
 
@@ -323,7 +329,9 @@ def _check_isolation(tools: Tools, shared_server: Server, name: str, tmp_path: P
     assert b"manifest unknown" in missing.stderr, describe(missing)
 
     # The same checks over raw HTTP, naming the registry by the Host header only.
-    with httpx.Client(base_url=shared_server.url, trust_env=False, timeout=30) as http:
+    with httpx.Client(
+        base_url=shared_server.url, trust_env=False, timeout=30, auth=owner_auth(shared_server)
+    ) as http:
         as_named = {"Host": login_server, "Accept": ACCEPT_ALL}
         as_default = {"Accept": ACCEPT_ALL}
         for digest, headers, status in [

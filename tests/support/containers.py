@@ -10,6 +10,7 @@ namespace (`unshare -m`), which can also give the tool its own /etc/hosts (Go to
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
@@ -147,6 +148,14 @@ class Tools:
         if (self.root / "storage.conf").exists():  # written once podman needs it
             env["CONTAINERS_STORAGE_CONF"] = str(self.root / "storage.conf")
         return env
+
+    def sign_in(self, host: str, username: str, password: str) -> None:
+        """Store credentials for `host` in the tools' auth file, as `podman login` would."""
+        path = self.root / "auth.json"
+        document = json.loads(path.read_text())
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        document.setdefault("auths", {})[host] = {"auth": token}
+        path.write_text(json.dumps(document))
 
     def fresh_cache(self, name: str) -> Path:
         """Another blob-info cache: a run with it knows nothing of earlier pulls and pushes."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 
@@ -12,9 +13,27 @@ from tests.support.server import Server
 API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
 
 
-def open_client(server: Server, timeout: float = 30) -> httpx.Client:
-    """A client for `server` that sends no Accept header unless a request names one."""
-    client = httpx.Client(base_url=server.url, timeout=timeout, trust_env=False)
+def owner_auth(server: Server) -> tuple[str, str]:
+    """Basic credentials of the server's owner (a service principal with Owner: every action
+    on every registry)."""
+    return server.owner["appId"], server.owner["password"]
+
+
+def owner_authorization(server: Server) -> str:
+    """The owner's Basic credentials as an Authorization header value, for raw HTTP."""
+    user, password = owner_auth(server)
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def open_client(server: Server, timeout: float = 30, *, signed_in: bool = True) -> httpx.Client:
+    """A client for `server` that sends no Accept header unless a request names one, and the
+    owner's Basic credentials unless `signed_in` is False."""
+    client = httpx.Client(
+        base_url=server.url,
+        timeout=timeout,
+        trust_env=False,
+        auth=owner_auth(server) if signed_in else None,
+    )
     del client.headers["Accept"]  # "no Accept header" must really send none
     return client
 

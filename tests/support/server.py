@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,8 +74,11 @@ class Server:
             if not ca.exists():
                 return False
             context = ssl.create_default_context(cafile=str(ca))
-        with urllib.request.urlopen(f"{self.url}/v2/", timeout=1, context=context) as r:
-            return bool(r.status == 200)
+        try:
+            with urllib.request.urlopen(f"{self.url}/v2/", timeout=1, context=context) as r:
+                return bool(r.status == 200)
+        except urllib.error.HTTPError as e:
+            return e.code == 401  # it answers, and asks who is calling
 
     def start(self, timeout: float = 30.0) -> Server:
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"

@@ -143,6 +143,29 @@ class PrincipalStore:
             return None
         return _principal(row)
 
+    async def login(self, app_id: str) -> tuple[ServicePrincipal, str] | None:
+        """The principal and its secret's hash, for a caller that verifies it alongside other
+        candidates (the registries' logins); None for an unknown or malformed id."""
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(*_COLUMNS, service_principals.c.secret_hash).where(
+                        service_principals.c.app_id == _key(app_id)
+                    )
+                )
+            ).first()
+        return None if row is None else (_principal(row), row.secret_hash)
+
+    async def verify(self, hashed: str | None, secret: str) -> bool:
+        """One argon2 verification in a worker thread; None (no such identity) costs the same
+        as a wrong secret and is False."""
+        if hashed is None:
+            return await self._argon2(verify_unknown, secret)
+        return await self._argon2(verify_secret, hashed, secret)
+
+    async def hash(self, secret: str) -> str:
+        return await self._argon2(hash_secret, secret)
+
     async def reset_secret(self, app_id: str) -> str:
         secret = new_secret()
         hashed = await self._argon2(hash_secret, secret)

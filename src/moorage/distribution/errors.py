@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from moorage.domain import errors as domain
+from moorage.domain.access import InvalidScope, InvalidTokenRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,12 @@ PAGINATION_NUMBER_INVALID = _register(
     "invalid number of results requested",
     "n must be a non-negative integer.",
 )
+TOKEN_REQUEST_INVALID = _register(
+    "INVALID_REQUEST",
+    400,
+    "invalid token request",
+    "A field of the token request is missing or has a value the token service cannot use.",
+)
 UNKNOWN = _register("UNKNOWN", 500, "unknown error", "The server failed; see its log.")
 
 
@@ -170,6 +177,8 @@ TRANSLATION: dict[type[domain.DomainError], ErrorCode] = {
     domain.SizeMismatch: SIZE_INVALID,
     domain.InvalidRange: RANGE_INVALID,
     domain.InvalidPagination: PAGINATION_NUMBER_INVALID,
+    InvalidScope: TOKEN_REQUEST_INVALID,
+    InvalidTokenRequest: TOKEN_REQUEST_INVALID,
 }
 
 

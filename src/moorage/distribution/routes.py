@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from aiohttp import web
+from moorage.distribution.authz import CATALOG, SIGNED_IN, Need, authorized
 
 from moorage.distribution import base, blobs, catalog, manifests, referrers, tags, uploads
 from moorage.distribution.errors import (
@@ -17,6 +18,7 @@ from moorage.distribution.errors import (
     render,
     translate,
 )
+from moorage.domain.access import Action
 from moorage.domain.errors import DomainError
 
 log = logging.getLogger("moorage.distribution")
@@ -25,23 +27,25 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NAME: Final = "{name:.+}"
 API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
 
-# (method, path under /v2, handler). Order matters: uploads before blobs/<digest>.
-ROUTES: Final[tuple[tuple[str, str, Handler], ...]] = (
-    ("GET", "/", base.version),
-    ("GET", "/_catalog", catalog.list_repositories),
-    ("GET", f"/{NAME}/tags/list", tags.list_tags),
-    ("GET", f"/{NAME}/manifests/{{reference}}", manifests.get),
-    ("PUT", f"/{NAME}/manifests/{{reference}}", manifests.put),
-    ("DELETE", f"/{NAME}/manifests/{{reference}}", manifests.delete),
-    ("POST", f"/{NAME}/blobs/uploads/", uploads.start),
-    ("POST", f"/{NAME}/blobs/uploads", uploads.start),
-    ("GET", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.status),
-    ("PATCH", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.patch),
-    ("PUT", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.put),
-    ("DELETE", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.cancel),
-    ("GET", f"/{NAME}/blobs/{{digest}}", blobs.get),
-    ("DELETE", f"/{NAME}/blobs/{{digest}}", blobs.delete),
-    ("GET", f"/{NAME}/referrers/{{digest}}", referrers.list_referrers),
+# (method, path under /v2, handler, what the caller must hold). Order matters: uploads
+# before blobs/<digest>. A repository action applies to the route's {name}.
+PULL, PUSH, DELETE = Action.PULL, Action.PUSH, Action.DELETE
+ROUTES: Final[tuple[tuple[str, str, Handler, Need], ...]] = (
+    ("GET", "/", base.version, SIGNED_IN),
+    ("GET", "/_catalog", catalog.list_repositories, CATALOG),
+    ("GET", f"/{NAME}/tags/list", tags.list_tags, PULL),
+    ("GET", f"/{NAME}/manifests/{{reference}}", manifests.get, PULL),
+    ("PUT", f"/{NAME}/manifests/{{reference}}", manifests.put, PUSH),
+    ("DELETE", f"/{NAME}/manifests/{{reference}}", manifests.delete, DELETE),
+    ("POST", f"/{NAME}/blobs/uploads/", uploads.start, PUSH),
+    ("POST", f"/{NAME}/blobs/uploads", uploads.start, PUSH),
+    ("GET", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.status, PUSH),
+    ("PATCH", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.patch, PUSH),
+    ("PUT", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.put, PUSH),
+    ("DELETE", f"/{NAME}/blobs/uploads/{{upload_id}}", uploads.cancel, PUSH),
+    ("GET", f"/{NAME}/blobs/{{digest}}", blobs.get, PULL),
+    ("DELETE", f"/{NAME}/blobs/{{digest}}", blobs.delete, DELETE),
+    ("GET", f"/{NAME}/referrers/{{digest}}", referrers.list_referrers, PULL),
 )
 
 
@@ -76,9 +80,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def create_v2_app() -> web.Application:
     app = web.Application(middlewares=[errors])  # the gate resolved the registry
-    for method, path, handler in ROUTES:
-        if method == "GET":
-            app.router.add_get(path, handler)  # HEAD too, answered by the same handler
+    for method, path, handler, need in ROUTES:
+        if method == "GET":  # HEAD too, answered by the same handler
+            app.router.add_get(path, authorized(need, handler))
         else:
-            app.router.add_route(method, path, handler)
+            app.router.add_route(method, path, authorized(need, handler))
     return app

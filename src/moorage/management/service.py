@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any, Protocol
 
 from moorage.access.hosts import RegistryResolver
-from moorage.auth.secrets import new_secret
+from moorage.auth.secrets import hash_secret, new_secret
 from moorage.domain.errors import (
     AdminUserDisabled,
     DefaultRegistryKept,
@@ -186,14 +187,19 @@ class ManagementService:
         self, subscription_id: str, group: str, name: str, which: str
     ) -> dict[str, Any]:
         registry = _with_admin_user(await self.get(subscription_id, group, name))
-        await self.credentials.put(registry.id, which, self.cipher.encrypt(new_secret()))
+        await self._new_password(registry, which)
         return await self.list_credentials(subscription_id, group, name)
 
     async def _ensure_passwords(self, registry: Registry) -> dict[str, str]:
         stored = await self.credentials.get(registry.id)
         for missing in (n for n in PASSWORD_NAMES if n not in stored):
-            await self.credentials.put(registry.id, missing, self.cipher.encrypt(new_secret()))
+            await self._new_password(registry, missing)
         return await self.credentials.get(registry.id)
+
+    async def _new_password(self, registry: Registry, which: str) -> None:
+        password = new_secret()
+        hashed = await asyncio.to_thread(hash_secret, password)
+        await self.credentials.put(registry.id, which, self.cipher.encrypt(password), hashed)
 
     async def _after_change(self, registry: Registry) -> None:
         """The data plane judges the very next request by what just changed."""

@@ -95,6 +95,52 @@ registry_credentials = Table(
     Column("name", String(16), primary_key=True),
     Column("value_encrypted", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # argon2id hash of the same password: logins are checked against it, never the clear text.
+    Column("value_hash", Text, nullable=True),
+)
+
+# Scope maps: named sets of "repositories/<name or pattern>/<action>" lines of one registry.
+# The system-defined maps (_repositories_pull, ...) are not stored: they are the same for all.
+scope_maps = Table(
+    "scope_maps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "registry_id", ForeignKey("registries.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("name", String(50), nullable=False),
+    Column("name_key", String(50), nullable=False),
+    Column("description", String(256), nullable=True),
+    Column("actions", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("registry_id", "name_key"),
+)
+
+# Repository-scoped tokens: a name (the login user name), a scope map, up to two passwords.
+registry_tokens = Table(
+    "registry_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "registry_id", ForeignKey("registries.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("name", String(50), nullable=False),
+    Column("name_key", String(50), nullable=False),
+    # The scope map's lower-cased name: a stored map of this registry, or a system one.
+    Column("scope_map", String(50), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("registry_id", "name_key"),
+)
+
+token_passwords = Table(
+    "token_passwords",
+    metadata,
+    Column("token_id", ForeignKey("registry_tokens.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(16), primary_key=True),  # password1 | password2
+    Column("value_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
 )
 
 # Identities of the management API: client id (appId) + secret, the secret hashed with argon2.

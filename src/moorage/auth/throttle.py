@@ -1,0 +1,70 @@
+"""Failed logins slow their sender down: after a few free failures from one client address,
+each further failure doubles the wait before the next attempt is even checked (429 with
+Retry-After). Other addresses are not affected; a success clears the address's record.
+
+The state is in memory, per process, bounded: the oldest records are dropped first.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class _Record:
+    failures: int
+    first: float
+    blocked_until: float
+
+
+class LoginThrottle:
+    def __init__(
+        self,
+        *,
+        free_failures: int = 5,
+        window: float = 300.0,
+        base_delay: float = 1.0,
+        max_delay: float = 60.0,
+        max_clients: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if free_failures < 1 or window <= 0 or base_delay <= 0 or max_delay < base_delay:
+            raise ValueError("throttle settings must be positive, with max_delay >= base_delay")
+        self.free_failures = free_failures
+        self.window = window
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.max_clients = max_clients
+        self._clock = clock
+        self._records: OrderedDict[str, _Record] = OrderedDict()
+
+    def retry_after(self, client: str) -> int:
+        """Whole seconds the client must wait before its next attempt; 0 when it may try."""
+        record = self._records.get(client)
+        if record is None:
+            return 0
+        wait = record.blocked_until - self._clock()
+        return math.ceil(wait) if wait > 0 else 0
+
+    def failed(self, client: str) -> None:
+        now = self._clock()
+        record = self._records.get(client)
+        if record is None or (now - record.first > self.window and now >= record.blocked_until):
+            record = _Record(0, now, 0.0)
+        record.failures += 1
+        over = record.failures - self.free_failures
+        if over > 0:
+            delay = min(self.base_delay * 2 ** min(over - 1, 32), self.max_delay)
+            record.blocked_until = now + delay
+            record.first = now  # the window runs from the latest penalty
+        self._records[client] = record
+        self._records.move_to_end(client)
+        while len(self._records) > self.max_clients:
+            self._records.popitem(last=False)
+
+    def succeeded(self, client: str) -> None:
+        self._records.pop(client, None)

@@ -1,0 +1,216 @@
+"""Authentication and authorization of every registry route (/v2 and /acr/v1).
+
+Each route declares what its caller must hold (`Need`); `authorized()` wraps its handler so
+that nothing runs before the caller is known and allowed. The network gate has already run.
+
+- No credentials: 401 UNAUTHORIZED with the Bearer challenge that sends clients to the token
+  service (realm, service, and the scope the route needs), as the token specification says.
+  With anonymous pull on, pull routes answer without credentials (GET /v2/ still challenges,
+  so clients that hold credentials learn where to use them).
+- Basic credentials are checked directly (admin user, token, service principal).
+- A Bearer token is checked (signature, expiry, registry) and must grant the route's action;
+  a token that grants less answers 401 with error="insufficient_scope" and the scope to ask.
+- Too many failed logins from one address: 429 TOOMANYREQUESTS with Retry-After.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from aiohttp import web
+
+from moorage.access.gate import CLIENT_KEY
+from moorage.auth.dataplane import (
+    AUTHENTICATOR,
+    Caller,
+    Throttled,
+    Unauthorized,
+    anonymous,
+)
+from moorage.distribution import context as ctx
+from moorage.distribution.errors import TOOMANYREQUESTS, UNAUTHORIZED, RegistryError
+from moorage.domain.access import Action
+from moorage.domain.names import check_repository
+from moorage.domain.registry import Registry
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SIGNED_IN: Final = "signed-in"
+"""Any identity the registry knows (GET /v2/)."""
+CATALOG: Final = "catalog"
+"""The repository listing (`registry:catalog:*`)."""
+Need = Action | str
+CALLER_KEY: Final = "moorage.caller"
+
+_SCOPE_ACTIONS: dict[Action, str] = {
+    Action.PULL: "pull",
+    Action.PUSH: "pull,push",
+    Action.DELETE: "delete",
+    Action.METADATA_READ: "metadata_read",
+    Action.METADATA_WRITE: "metadata_write",
+}
+_VERBS: dict[Action, str] = {
+    Action.PULL: "pull from",
+    Action.PUSH: "push to",
+    Action.DELETE: "delete from",
+    Action.METADATA_READ: "read the metadata of",
+    Action.METADATA_WRITE: "change the metadata of",
+}
+
+
+def authorized(need: Need, handler: Handler) -> Handler:
+    """`handler`, run only for a caller that holds `need`."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        request[CALLER_KEY] = await authorize(request, need)
+        return await handler(request)
+
+    return guarded
+
+
+def caller(request: web.Request) -> Caller:
+    found: Caller = request[CALLER_KEY]
+    return found
+
+
+def may_pull(request: web.Request, repository: str) -> bool:
+    """Whether the request's (authorized) caller may pull from another repository."""
+    return caller(request).may(Action.PULL, repository)
+
+
+async def identify(request: web.Request, registry: Registry) -> Caller | None:
+    """The caller the Authorization header proves; None when there is none."""
+    header = request.headers.get("Authorization")
+    if header is None or not header.strip():
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    authenticator = request.config_dict[AUTHENTICATOR]
+    if scheme.lower() == "bearer" and value.strip():
+        return await authenticator.from_access_token(registry, value.strip())
+    if scheme.lower() == "basic":
+        username, password = basic_credentials(value)
+        return await authenticator.login(registry, username, password, client_of(request))
+    raise Unauthorized(
+        f"the Authorization header uses the {scheme[:20]!r} scheme; send Basic credentials "
+        "or a Bearer token from the registry's token service"
+    )
+
+
+def basic_credentials(value: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Unauthorized(
+            "the Basic credentials are not base64 of 'username:password'"
+        ) from None
+    username, sep, password = decoded.partition(":")
+    if not sep:
+        raise Unauthorized("the Basic credentials are not base64 of 'username:password'")
+    return username, password
+
+
+def client_of(request: web.Request) -> str:
+    client = request.get(CLIENT_KEY)
+    return str(client.address) if client is not None else str(request.remote)
+
+
+async def authorize(request: web.Request, need: Need) -> Caller:
+    registry = ctx.registry(request)
+    repository = None
+    if isinstance(need, Action):
+        repository = check_repository(request.match_info["name"])  # NAME_INVALID before all
+    try:
+        found = await identify(request, registry)
+    except Unauthorized as error:
+        raise challenge(
+            request, registry, need, repository, error.message, "invalid_token"
+        ) from None
+    except Throttled as error:
+        raise RegistryError(
+            TOOMANYREQUESTS,
+            f"{error.message}: failed logins from one address are slowed down",
+            headers={"Retry-After": str(error.retry_after)},
+        ) from None
+    if found is None:
+        if need is Action.PULL:
+            found = anonymous(registry)
+        if found is None:
+            raise challenge(
+                request,
+                registry,
+                need,
+                repository,
+                f"authentication required: log in to {registry.login_server} first "
+                f"(e.g. `podman login {request.host}`)",
+                None,
+            )
+    if _holds(found, need, repository):
+        return found
+    raise challenge(
+        request,
+        registry,
+        need,
+        repository,
+        f"{found.describe()} may not {_what(need, repository)} in registry {registry.name!r}",
+        "insufficient_scope",
+    )
+
+
+def _holds(found: Caller, need: Need, repository: str | None) -> bool:
+    if need == SIGNED_IN:
+        return True
+    if need == CATALOG:
+        return found.may_list()
+    assert isinstance(need, Action) and repository is not None
+    return found.may(need, repository)
+
+
+def _what(need: Need, repository: str | None) -> str:
+    if isinstance(need, Action):
+        return f"{_VERBS[need]} repository {repository!r}"
+    if need == CATALOG:
+        return "list the repositories"
+    return "use this registry"
+
+
+def scope_for(need: Need, repository: str | None) -> str | None:
+    if isinstance(need, Action):
+        return f"repository:{repository}:{_SCOPE_ACTIONS[need]}"
+    if need == CATALOG:
+        return "registry:catalog:*"
+    return None
+
+
+def challenge(
+    request: web.Request,
+    registry: Registry,
+    need: Need,
+    repository: str | None,
+    message: str,
+    error: str | None,
+) -> RegistryError:
+    """401 with the Bearer challenge that tells the client where to get which token."""
+    host = request.host.replace('"', "").replace("\\", "")  # the client's own header
+    parts = [
+        f'realm="{request.scheme}://{host}/oauth2/token"',
+        f'service="{registry.login_server}"',
+    ]
+    scope = scope_for(need, repository)
+    detail: list[dict[str, str]] = []
+    if scope is not None:
+        parts.append(f'scope="{scope}"')
+        kind, rest = scope.split(":", 1)
+        name, actions = rest.rsplit(":", 1)
+        detail = [{"Type": kind, "Name": name, "Action": actions}]
+    if error is not None:
+        parts.append(f'error="{error}"')
+    return RegistryError(
+        UNAUTHORIZED,
+        message,
+        detail,
+        headers={"WWW-Authenticate": "Bearer " + ",".join(parts)},
+    )
