@@ -12,7 +12,9 @@ from moorage.cli.command import AzGroup, as_bool, bool_option, confirm, server_c
 from moorage.cli.data_plane import check_health, repository
 from moorage.cli.network_rules import network_rule
 from moorage.cli.registry_login import login
+from moorage.cli.repository_access import scope_map
 from moorage.cli.shapes import create_body, parse_tags, registry_table, registry_view, update_body
+from moorage.cli.tokens import token
 
 SKUS = ("Basic", "Standard", "Premium")
 PASSWORD_NAMES = ("password", "password2")
@@ -205,5 +207,12 @@ def credential_renew(
     )
 
 
-for _command in (network_rule, repository, check_health, login):
+for _command in (
+    network_rule,
+    repository,
+    check_health,
+    login,
+    scope_map,
+    token,
+):
     acr.add_command(_command)

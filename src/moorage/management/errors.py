@@ -10,8 +10,18 @@ from aiohttp import web
 
 from moorage.auth.principals import PrincipalNotFound
 from moorage.domain import errors as domain
+from moorage.domain.access import InvalidScope
 from moorage.store.management import ResourceGroupNotFound, SubscriptionNotFound
 from moorage.store.registries import PreconditionFailed
+from moorage.store.repository_tokens import TokenExists, TokenNameTaken, TokenNotFound
+from moorage.store.scope_maps import (
+    InvalidAccessField,
+    InvalidAccessName,
+    ScopeMapExists,
+    ScopeMapInUse,
+    ScopeMapNotFound,
+    SystemScopeMapReadOnly,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +108,17 @@ TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
     domain.RuleLimitExceeded: IP_RULE_LIMIT_EXCEEDED,
     domain.IPRuleNotFound: IP_RULE_NOT_FOUND,
     domain.InvalidIPRule: INVALID_PARAMETER,
+    # Scope maps and repository-scoped tokens.
+    InvalidScope: INVALID_PARAMETER,
+    InvalidAccessName: INVALID_RESOURCE_NAME,
+    InvalidAccessField: INVALID_PARAMETER,
+    ScopeMapNotFound: RESOURCE_NOT_FOUND,
+    TokenNotFound: RESOURCE_NOT_FOUND,
+    ScopeMapExists: CONFLICT,
+    TokenExists: CONFLICT,
+    ScopeMapInUse: CONFLICT,
+    SystemScopeMapReadOnly: CONFLICT,
+    TokenNameTaken: CONFLICT,
 }
 
 

@@ -155,3 +155,67 @@ class ServicePrincipalCreateModel(_Model):
         None, description="Resource ids the role applies to; default: the subscription."
     )
     trusted: bool = Field(False, description="May pass registries' network rules (bypass).")
+
+
+# -- scope maps and tokens (Microsoft.ContainerRegistry/registries/scopeMaps, .../tokens) ------
+
+
+class ScopeMapPropertiesModel(_Model):
+    description: str | None = Field(None, max_length=256)
+    actions: list[str] = Field(
+        description="Lines 'repositories/<repository, * or prefix/*>/<content|metadata>/<verb>', "
+        "e.g. 'repositories/app/content/read'."
+    )
+
+
+class ScopeMapModel(_Model):
+    properties: ScopeMapPropertiesModel
+
+
+class ScopeMapUpdatePropertiesModel(_Model):
+    description: str | None = Field(None, max_length=256)
+    actions: list[str] | None = Field(None, description="Replaces all the lines when given.")
+
+
+class ScopeMapUpdateModel(_Model):
+    properties: ScopeMapUpdatePropertiesModel | None = None
+
+
+class TokenPasswordModel(_Model):
+    name: Literal["password1", "password2"]
+
+
+class TokenCredentialsModel(_Model):
+    passwords: list[TokenPasswordModel] | None = Field(
+        None, description="The passwords to keep; the others are deleted. New ones: generate."
+    )
+
+
+class TokenPropertiesModel(_Model):
+    scope_map_id: str = Field(alias="scopeMapId", description="The scope map's resource id.")
+    status: Literal["enabled", "disabled"] = "enabled"
+    credentials: TokenCredentialsModel | None = None
+
+
+class TokenModel(_Model):
+    properties: TokenPropertiesModel
+
+
+class TokenUpdatePropertiesModel(_Model):
+    scope_map_id: str | None = Field(None, alias="scopeMapId")
+    status: Literal["enabled", "disabled"] | None = None
+    credentials: TokenCredentialsModel | None = None
+
+
+class TokenUpdateModel(_Model):
+    properties: TokenUpdatePropertiesModel | None = None
+
+
+class GenerateCredentialsModel(_Model):
+    token_id: str = Field(alias="tokenId", description="The token's resource id.")
+    expiry: datetime | None = Field(
+        None, description="When the new passwords stop working (UTC when no offset is given)."
+    )
+    name: Literal["password1", "password2"] | None = Field(
+        None, description="The password to make anew; both when left out."
+    )

@@ -7,6 +7,8 @@ from typing import Any
 from moorage.domain.registry import IPRule, Registry
 from moorage.store.audit import Denial, DeniedClient
 from moorage.store.management import ResourceGroup, Subscription
+from moorage.store.repository_tokens import GeneratedPassword, Token, TokenPassword
+from moorage.store.scope_maps import ScopeMap
 
 REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
 
@@ -117,4 +119,67 @@ def resource_group(g: ResourceGroup) -> dict[str, Any]:
         "location": g.location,
         "tags": g.tags,
         "properties": {"provisioningState": "Succeeded"},
+    }
+
+
+SCOPE_MAP_TYPE = REGISTRY_TYPE + "/scopeMaps"
+TOKEN_TYPE = REGISTRY_TYPE + "/tokens"
+
+
+def scope_map_id(r: Registry, name: str) -> str:
+    return f"{r.resource_id}/scopeMaps/{name}"
+
+
+def token_id(r: Registry, name: str) -> str:
+    return f"{r.resource_id}/tokens/{name}"
+
+
+def scope_map(r: Registry, m: ScopeMap) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "description": m.description,
+        "type": "SystemDefined" if m.system else "UserDefined",
+        # A system map is as old as the registry it belongs to.
+        "creationDate": _time(m.created_at or r.created_at),
+        "provisioningState": "Succeeded",
+        "actions": list(m.actions),
+    }
+    return {
+        "id": scope_map_id(r, m.name),
+        "name": m.name,
+        "type": SCOPE_MAP_TYPE,
+        "properties": properties,
+    }
+
+
+def _token_password(p: TokenPassword | GeneratedPassword) -> dict[str, Any]:
+    out: dict[str, Any] = {"creationTime": _time(p.created_at), "name": p.name}
+    if p.expires_at is not None:
+        out["expiry"] = _time(p.expires_at)
+    return out
+
+
+def token(r: Registry, t: Token) -> dict[str, Any]:
+    """A token: its passwords' names and times, never a value (generateCredentials only)."""
+    return {
+        "id": token_id(r, t.name),
+        "name": t.name,
+        "type": TOKEN_TYPE,
+        "properties": {
+            "creationDate": _time(t.created_at),
+            "provisioningState": "Succeeded",
+            "scopeMapId": scope_map_id(r, t.scope_map),
+            "status": t.status.value,
+            "credentials": {
+                "certificates": [],
+                "passwords": [_token_password(p) for p in t.passwords],
+            },
+        },
+    }
+
+
+def generated_credentials(t: Token, generated: list[GeneratedPassword]) -> dict[str, Any]:
+    """What generateCredentials answers: the token's name and the new passwords' values."""
+    return {
+        "username": t.name,
+        "passwords": [{**_token_password(p), "value": p.value} for p in generated],
     }

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from moorage.auth.roles import Permission
 from moorage.management import models, principals, registries, subscriptions
+from moorage.management import repository_access as access
 from moorage.management.apiversions import NEWEST_STABLE, REGISTRY_VERSIONS, RESOURCES_VERSIONS
 from moorage.management.router import (
     AUTHENTICATED,
@@ -23,6 +24,8 @@ GROUP = SUB + "/resourceGroups/{resourceGroupName}"
 PROVIDER = "/providers/Microsoft.ContainerRegistry"
 REGISTRY = GROUP + PROVIDER + "/registries/{registryName}"
 IDENTITY = SUB + "/providers/Moorage.Identity/servicePrincipals"
+SCOPE_MAPS, TOKENS = REGISTRY + "/scopeMaps", REGISTRY + "/tokens"
+SCOPE_MAP, TOKEN = SCOPE_MAPS + "/{scopeMapName}", TOKENS + "/{tokenName}"
 R, W, D, A = Permission.READ, Permission.WRITE, Permission.DELETE, Permission.ACTION
 M = Permission.MANAGE_ACCESS
 REG, RES = REGISTRY_VERSIONS, RESOURCES_VERSIONS
@@ -183,6 +186,73 @@ ROUTES: Final[tuple[Route, ...]] = (
         R,
         REG,
         "moorage: addresses refused by the network rules, with counts",
+        action=True,
+    ),
+    # Scope maps and repository-scoped tokens (management/repository_access.py).
+    Route(
+        "GET",
+        SCOPE_MAPS,
+        access.list_scope_maps,
+        R,
+        REG,
+        "Scope maps of the registry, the system-defined ones first",
+    ),
+    Route("GET", SCOPE_MAP, access.get_scope_map, R, REG, "A scope map"),
+    Route(
+        "PUT",
+        SCOPE_MAP,
+        access.put_scope_map,
+        W,
+        REG,
+        "Create a scope map, or replace its actions and description",
+        models.ScopeMapModel,
+    ),
+    Route(
+        "PATCH",
+        SCOPE_MAP,
+        access.patch_scope_map,
+        W,
+        REG,
+        "Update a scope map: fields left out keep their values",
+        models.ScopeMapUpdateModel,
+    ),
+    Route(
+        "DELETE",
+        SCOPE_MAP,
+        access.delete_scope_map,
+        D,
+        REG,
+        "Delete a scope map that no token uses",
+    ),
+    Route("GET", TOKENS, access.list_tokens, R, REG, "Tokens of the registry"),
+    Route("GET", TOKEN, access.get_token, R, REG, "A token (never its passwords' values)"),
+    Route(
+        "PUT",
+        TOKEN,
+        access.put_token,
+        W,
+        REG,
+        "Create a token, or replace its scope map and status",
+        models.TokenModel,
+    ),
+    Route(
+        "PATCH",
+        TOKEN,
+        access.patch_token,
+        W,
+        REG,
+        "Update a token: scope map, status, or the passwords to keep",
+        models.TokenUpdateModel,
+    ),
+    Route("DELETE", TOKEN, access.delete_token, D, REG, "Delete a token"),
+    Route(
+        "POST",
+        REGISTRY + "/generateCredentials",
+        access.generate_credentials,
+        A,
+        REG,
+        "New passwords for a token; their values are shown this once",
+        models.GenerateCredentialsModel,
         action=True,
     ),
 )

@@ -215,8 +215,8 @@ class TokenStore:
             registry = await registry_name(conn, registry_id)
             if name.lower() == registry.lower():
                 raise TokenNameTaken(
-                    f"A token cannot be named '{name}': that is the login name of registry "
-                    f"'{registry}''s admin user. Choose another name.",
+                    f"A token cannot be named '{name}': that is the login name of the admin "
+                    f"user of registry '{registry}'. Choose another name.",
                     tokenName=name,
                 )
             map_key = await self._scope_map_key(conn, registry_id, registry, scope_map)

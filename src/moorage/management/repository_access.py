@@ -1,0 +1,217 @@
+"""Scope maps and repository-scoped tokens on the management API
+(Microsoft.ContainerRegistry/registries/scopeMaps, .../tokens, .../generateCredentials).
+
+`RepositoryAccess` is the service: it finds the registry (so a map or token of registry A is
+never reached through registry B), reads the resource ids the cloud's bodies carry, and calls
+the stores. The handlers below translate HTTP to it and back.
+"""
+
+from __future__ import annotations
+
+import weakref
+from datetime import datetime
+from typing import Final
+
+from aiohttp import web
+
+from moorage.domain.registry import Registry
+from moorage.management import models, resources
+from moorage.management.registries import SERVICE
+from moorage.management.router import ManagementRequest, json_response
+from moorage.management.service import ManagementService
+from moorage.store.repository_tokens import (
+    PASSWORD_NAMES,
+    GeneratedPassword,
+    Token,
+    TokenStatus,
+    TokenStore,
+)
+from moorage.store.scope_maps import InvalidAccessField, ScopeMap, ScopeMapStore
+
+
+def child_name(registry: Registry, resource_id: str, kind: str, field: str) -> str:
+    """The name in `<registry id>/<kind>/<name>`; refused when it is not of this registry."""
+    prefix = f"{registry.resource_id}/{kind}/"
+    value = resource_id.strip().rstrip("/")
+    name = value[len(prefix) :]
+    if not value.lower().startswith(prefix.lower()) or not name or "/" in name:
+        raise InvalidAccessField(
+            f"{field} '{resource_id}' is not the id of one of registry '{registry.name}''s "
+            f"{kind}: expected '{prefix}<name>'",
+            **{field: resource_id},
+        )
+    return name
+
+
+def _kept(credentials: models.TokenCredentialsModel | None) -> list[str] | None:
+    if credentials is None or credentials.passwords is None:
+        return None
+    return [p.name for p in credentials.passwords]
+
+
+class RepositoryAccess:
+    def __init__(
+        self, management: ManagementService, scope_maps: ScopeMapStore, tokens: TokenStore
+    ) -> None:
+        self.management = management
+        self.scope_maps = scope_maps
+        self.tokens = tokens
+
+    async def registry(self, subscription_id: str, group: str, name: str) -> Registry:
+        return await self.management.get(subscription_id, group, name)
+
+    async def put_scope_map(
+        self, registry: Registry, name: str, body: models.ScopeMapModel, *, create_only: bool
+    ) -> tuple[ScopeMap, bool]:
+        p = body.properties
+        return await self.scope_maps.put(
+            registry.id, name, p.actions, p.description, create_only=create_only
+        )
+
+    async def update_scope_map(
+        self, registry: Registry, name: str, body: models.ScopeMapUpdateModel
+    ) -> ScopeMap:
+        p = body.properties or models.ScopeMapUpdatePropertiesModel()
+        return await self.scope_maps.update(
+            registry.id, name, actions=p.actions, description=p.description
+        )
+
+    async def put_token(
+        self, registry: Registry, name: str, body: models.TokenModel, *, create_only: bool
+    ) -> tuple[Token, bool]:
+        p = body.properties
+        return await self.tokens.put(
+            registry.id,
+            name,
+            scope_map=child_name(registry, p.scope_map_id, "scopeMaps", "scopeMapId"),
+            status=TokenStatus(p.status),
+            keep_passwords=_kept(p.credentials),
+            create_only=create_only,
+        )
+
+    async def update_token(
+        self, registry: Registry, name: str, body: models.TokenUpdateModel
+    ) -> Token:
+        p = body.properties or models.TokenUpdatePropertiesModel()
+        return await self.tokens.update(
+            registry.id,
+            name,
+            scope_map=(
+                child_name(registry, p.scope_map_id, "scopeMaps", "scopeMapId")
+                if p.scope_map_id is not None
+                else None
+            ),
+            status=TokenStatus(p.status) if p.status is not None else None,
+            keep_passwords=_kept(p.credentials),
+        )
+
+    async def generate(
+        self, registry: Registry, token_id: str, name: str | None, expiry: datetime | None
+    ) -> tuple[Token, list[GeneratedPassword]]:
+        token = child_name(registry, token_id, "tokens", "tokenId")
+        names = (name,) if name else PASSWORD_NAMES
+        return await self.tokens.generate(registry.id, token, names, expires_at=expiry)
+
+
+REPOSITORY_ACCESS: Final = web.AppKey("repository_access", RepositoryAccess)
+_MADE: weakref.WeakKeyDictionary[ManagementService, RepositoryAccess] = weakref.WeakKeyDictionary()
+
+
+def _access(req: ManagementRequest) -> RepositoryAccess:
+    """The application's RepositoryAccess. Until app.py sets REPOSITORY_ACCESS, one made once
+    on the management service's database (sharing the login's TokenStore is better: one bound
+    on argon2 work)."""
+    app = req.http.config_dict
+    if REPOSITORY_ACCESS in app:
+        return app[REPOSITORY_ACCESS]
+    management = app[SERVICE]
+    made = _MADE.get(management)
+    if made is None:
+        db = management.registries._db  # the one Database every store of the app shares
+        made = _MADE[management] = RepositoryAccess(management, ScopeMapStore(db), TokenStore(db))
+    return made
+
+
+async def _resolve(req: ManagementRequest) -> tuple[RepositoryAccess, Registry]:
+    p = req.params
+    access = _access(req)
+    registry = await access.registry(p["subscriptionId"], p["resourceGroupName"], p["registryName"])
+    return access, registry
+
+
+def _create_only(req: ManagementRequest) -> bool:
+    return (req.header("If-None-Match") or "").strip() == "*"
+
+
+# -- handlers ----------------------------------------------------------------------------------
+
+
+async def list_scope_maps(req: ManagementRequest) -> web.Response:
+    access, registry = await _resolve(req)
+    found = await access.scope_maps.all(registry.id)
+    return json_response({"value": [resources.scope_map(registry, m) for m in found]})
+
+
+async def get_scope_map(req: ManagementRequest) -> web.Response:
+    access, registry = await _resolve(req)
+    found = await access.scope_maps.get(registry.id, req.params["scopeMapName"])
+    return json_response(resources.scope_map(registry, found))
+
+
+async def put_scope_map(req: ManagementRequest) -> web.Response:
+    access, registry = await _resolve(req)
+    found, created = await access.put_scope_map(
+        registry, req.params["scopeMapName"], req.body, create_only=_create_only(req)
+    )
+    return json_response(resources.scope_map(registry, found), 201 if created else 200)
+
+
+async def patch_scope_map(req: ManagementRequest) -> web.Response:
+    access, registry = await _resolve(req)
+    found = await access.update_scope_map(registry, req.params["scopeMapName"], req.body)
+    return json_response(resources.scope_map(registry, found))
+
+
+async def delete_scope_map(req: ManagementRequest) -> web.Response:
+    access, registry = await _resolve(req)
+    deleted = await access.scope_maps.delete(registry.id, req.params["scopeMapName"])
+    return web.Response(status=200 if deleted else 204)
+
+
+async def list_tokens(req: ManagementRequest) -> web.Response:
+    access, registry = await _resolve(req)
+    found = await access.tokens.all(registry.id)
+    return json_response({"value": [resources.token(registry, t) for t in found]})
+
+
+async def get_token(req: ManagementRequest) -> web.Response:
+    access, registry = await _resolve(req)
+    found = await access.tokens.get(registry.id, req.params["tokenName"])
+    return json_response(resources.token(registry, found))
+
+
+async def put_token(req: ManagementRequest) -> web.Response:
+    access, registry = await _resolve(req)
+    found, created = await access.put_token(
+        registry, req.params["tokenName"], req.body, create_only=_create_only(req)
+    )
+    return json_response(resources.token(registry, found), 201 if created else 200)
+
+
+async def patch_token(req: ManagementRequest) -> web.Response:
+    access, registry = await _resolve(req)
+    found = await access.update_token(registry, req.params["tokenName"], req.body)
+    return json_response(resources.token(registry, found))
+
+
+async def delete_token(req: ManagementRequest) -> web.Response:
+    access, registry = await _resolve(req)
+    deleted = await access.tokens.delete(registry.id, req.params["tokenName"])
+    return web.Response(status=200 if deleted else 204)
+
+
+async def generate_credentials(req: ManagementRequest) -> web.Response:
+    body: models.GenerateCredentialsModel = req.body
+    access, registry = await _resolve(req)
+    token, generated = await access.generate(registry, body.token_id, body.name, body.expiry)
+    return json_response(resources.generated_credentials(token, generated))
