@@ -5,7 +5,8 @@ show one, delete a repository or a tag.
 Shapes are those of the ACR data-plane REST spec (2021-07-01). `{name}` is a repository name
 with slashes, as in /v2; its path components never start with "_", so `a/_tags` is always the
 tags route of repository `a`. Listings page with `n` and `last` (100 entries when `n` is not
-given) and a `Link: <...>; rel="next"` header that keeps the other query parameters.
+given, at most 1000: a larger `n` gets 1000) and a `Link: <...>; rel="next"` header that keeps
+the other query parameters.
 
 Not stored (yet), and so answered as follows:
 - changeableAttributes are always all true: there are no per-repository, tag or manifest locks.
@@ -41,6 +42,7 @@ from moorage.store.content import ContentStore, ManifestDetail, TagDetail, TimeO
 
 NAME: Final = "{name:[^_/][^/]*(?:/[^_/][^/]*)*}"
 DEFAULT_PAGE: Final = 100
+MAX_PAGE: Final = 1000
 CHANGEABLE: Final = {
     "deleteEnabled": True,
     "writeEnabled": True,
@@ -50,7 +52,8 @@ CHANGEABLE: Final = {
 IMAGE_CONFIGS: Final = frozenset(
     {"application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"}
 )
-MAX_CONFIG_BYTES: Final = 1 << 20  # larger configs are not read for their platform
+MAX_CONFIG_BYTES: Final = 256 * 1024  # larger configs are not read for their platform
+CONFIG_READS: Final = 8  # config blobs read at once for one listing
 T = TypeVar("T")
 
 
@@ -186,7 +189,7 @@ def _store(request: web.Request) -> ContentStore:
 
 def _page(request: web.Request) -> tuple[int, str | None]:
     limit, last = ctx.page(request)
-    return (DEFAULT_PAGE if limit is None else limit), last
+    return (DEFAULT_PAGE if limit is None else min(limit, MAX_PAGE)), last
 
 
 def _order(request: web.Request) -> TimeOrder | None:
@@ -253,7 +256,13 @@ def _tag(tag: TagDetail) -> dict[str, Any]:
 async def _manifests(
     service: RegistryContent, found: Sequence[ManifestDetail]
 ) -> list[dict[str, Any]]:
-    platforms = await asyncio.gather(*(_platform(service, m) for m in found))
+    reads = asyncio.Semaphore(CONFIG_READS)
+
+    async def platform(manifest: ManifestDetail) -> dict[str, Any]:
+        async with reads:
+            return await _platform(service, manifest)
+
+    platforms = await asyncio.gather(*(platform(m) for m in found))
     return [
         {
             "digest": m.digest,
@@ -271,7 +280,8 @@ async def _manifests(
 
 async def _platform(service: RegistryContent, manifest: ManifestDetail) -> dict[str, Any]:
     """architecture/os from an image's config, configMediaType; an index's references with
-    the platform each entry declares. Whatever cannot be read is left out."""
+    the platform each entry declares. Whatever cannot be read is left out (a manifest over
+    the store's LISTED_PAYLOAD_BYTES comes without its bytes)."""
     try:
         doc = json.loads(manifest.payload)
     except ValueError:
@@ -291,7 +301,11 @@ async def _platform(service: RegistryContent, manifest: ManifestDetail) -> dict[
         return {}
     found: dict[str, Any] = {"configMediaType": config["mediaType"]}
     size = config.get("size")
-    if config["mediaType"] in IMAGE_CONFIGS and isinstance(size, int) and size <= MAX_CONFIG_BYTES:
+    if (
+        config["mediaType"] in IMAGE_CONFIGS
+        and isinstance(size, int)
+        and 0 <= size <= MAX_CONFIG_BYTES
+    ):
         try:
             digest = str(Digest.parse(str(config.get("digest"))))
             data = b"".join([c async for c in service.driver.reader(digest, 0, size)])

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Select,
+    case,
     delete,
     false,
     func,
@@ -575,11 +576,18 @@ async def _page(
 TimeOrder = Literal["timeasc", "timedesc"]
 """Listing by last-update time, oldest or newest first (the ACR API's orderby values)."""
 
+LISTED_PAYLOAD_BYTES = 256 * 1024
+"""Manifests up to this size come with their bytes in a listing (to read platforms from);
+larger ones (rare: real manifests are a few KiB) without, so a page stays small in memory."""
+
 _MANIFEST_DETAIL = (
     manifests.c.id,
     manifests.c.digest,
     manifests.c.media_type,
-    manifests.c.payload,
+    case((manifests.c.size <= LISTED_PAYLOAD_BYTES, manifests.c.payload), else_=None).label(
+        "payload"
+    ),
+    manifests.c.size,
     manifests.c.created_at,
 )
 
@@ -605,6 +613,7 @@ class ManifestDetail:
     digest: str
     media_type: str
     payload: bytes
+    """The manifest itself; empty when over LISTED_PAYLOAD_BYTES."""
     size: int
     """The manifest's bytes plus those of the blobs it references (config and layers)."""
     created_at: datetime
@@ -667,8 +676,8 @@ async def _manifest_details(
         ManifestDetail(
             row.digest,
             row.media_type,
-            row.payload,
-            len(row.payload) + sizes.get(row.id, 0),
+            row.payload or b"",
+            row.size + sizes.get(row.id, 0),
             as_utc(row.created_at),
             tuple(names.get(row.id, ())),
         )

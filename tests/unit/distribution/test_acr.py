@@ -15,8 +15,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from moorage.auth.dataplane import AUTHENTICATOR, Authenticator, Caller, Unauthorized
 from moorage.blobs.filesystem import FilesystemDriver
+from moorage.distribution import acr
 from moorage.distribution.acr import ACR_ROUTES, create_acr_app
 from moorage.distribution.context import CONTENT, REGISTRY_KEY
+from moorage.distribution.routes import create_v2_app
 from moorage.distribution.service import RegistryContent
 from moorage.domain.access import Permissions, parse_scope_map
 from moorage.domain.digest import Digest
@@ -135,6 +137,7 @@ async def env(db: Database, tmp_path: Path) -> AsyncIterator[Env]:
     app[CONTENT] = service
     app[AUTHENTICATOR] = cast(Authenticator, FakeAuthenticator())
     app.add_subapp("/acr/v1", create_acr_app())
+    app.add_subapp("/v2", create_v2_app())
     async with TestClient(TestServer(app)) as client:
         yield Env(client, service, registry)
 
@@ -176,9 +179,21 @@ async def test_catalog_lists_what_the_caller_may_read(env: Env) -> None:
     for name in ["team/one", "team/two", "solo", "other"]:
         await env.blob(name, name.encode())
     # metadata_read on team/* only: solo (pull only) and other are left out
-    assert await env.get("_catalog", user="team-reader") == {
-        "repositories": ["team/one", "team/two"]
-    }
+    team = {"repositories": ["team/one", "team/two"]}
+    assert await env.get("_catalog", user="team-reader") == team
+    response = await env.client.get("/v2/_catalog", headers=basic("team-reader"))
+    assert (await response.json()) == team
+    response = await env.client.get("/v2/_catalog", headers=OWNER)
+    assert len((await response.json())["repositories"]) == 4
+
+
+async def test_page_size_is_bounded(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(acr, "MAX_PAGE", 2)
+    for tag in ["a", "b", "c"]:
+        await env.image("app", tag)
+    response = await env.client.get("/acr/v1/app/_tags?n=50", headers=OWNER)
+    assert [t["name"] for t in (await response.json())["tags"]] == ["a", "b"]
+    assert next_link(response) == "/acr/v1/app/_tags?last=b&n=2"
 
 
 async def test_repository_properties(env: Env) -> None:
@@ -354,6 +369,21 @@ async def test_manifests(env: Env) -> None:
     assert one["manifest"]["digest"] == amd and one["manifest"]["architecture"] == "amd64"
     assert one["imageName"] == "app"
     assert (await env.get("app/_manifests/multi"))["manifest"]["digest"] == listed
+
+
+async def test_large_manifest_is_listed_without_platform(env: Env) -> None:
+    config = await env.blob("app", json.dumps({"architecture": "amd64", "os": "linux"}).encode())
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+        "layers": [],
+        "annotations": {"big": "x" * 300_000},  # over the store's LISTED_PAYLOAD_BYTES
+    }
+    digest, size = await env.manifest("app", "big", doc, config["size"])
+    [found] = (await env.get("app/_manifests"))["manifests"]
+    assert (found["digest"], found["imageSize"], found["tags"]) == (digest, size, ["big"])
+    assert "architecture" not in found and "configMediaType" not in found
 
 
 async def test_manifests_by_time_and_pages(env: Env) -> None:
