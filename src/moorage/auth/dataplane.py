@@ -119,6 +119,13 @@ class Caller:
             return action in self.permissions.actions_on(repository)
         return permits(self.access or (), "repository", repository, action.value)
 
+    def may_everywhere(self, action: Action) -> bool:
+        """Whether the caller holds `action` on every repository (a token's grant names
+        repositories one by one, so it never does)."""
+        if self.permissions is None:
+            return False
+        return any(r.pattern == "*" and r.action is action for r in self.permissions.rules)
+
     def may_list(self) -> bool:
         if self.permissions is not None:
             return self.permissions.catalog
@@ -176,7 +183,7 @@ class Authenticator:
         self.registry_tokens = registry_tokens
         self.throttle = throttle or LoginThrottle()
         self._clock = clock
-        self._logins: OrderedDict[tuple[int, str, bytes], tuple[float, Caller]] = OrderedDict()
+        self._logins: OrderedDict[tuple[int, str, str, bytes], tuple[float, Caller]] = OrderedDict()
         self._active: dict[tuple[int, str, str], tuple[float, bool]] = {}
 
     # -- Basic: user name and password ---------------------------------------------------------
@@ -189,10 +196,14 @@ class Authenticator:
         if not username or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
             self.throttle.failed(client)
             raise Unauthorized(WRONG_LOGIN)
-        key = (registry.id, username.lower(), hashlib.sha256(password.encode()).digest())
+        secret = hashlib.sha256(password.encode()).digest()
+        key = (registry.id, registry.etag, username.lower(), secret)
         remembered = self._logins.get(key)
         if remembered is not None and remembered[0] > self._clock():
-            return remembered[1]
+            caller = remembered[1]
+            if await self.still_active(registry, caller.kind, caller.name):
+                return caller
+            del self._logins[key]
         try:
             caller = await self._login(registry, username, password)
         except Unauthorized:

@@ -1,6 +1,6 @@
-"""Failed logins slow their sender down: after a few free failures from one client address,
-each further failure doubles the wait before the next attempt is even checked (429 with
-Retry-After). Other addresses are not affected; a success clears the address's record.
+"""Failed logins slow their sender down: once a client address has used its free failures,
+it must wait before its next attempt is even checked (429 with Retry-After), and each further
+failure doubles the wait. Other addresses are not affected; a success clears the address's record.
 
 The state is in memory, per process, bounded: the oldest records are dropped first.
 """
@@ -56,7 +56,7 @@ class LoginThrottle:
         if record is None or (now - record.first > self.window and now >= record.blocked_until):
             record = _Record(0, now, 0.0)
         record.failures += 1
-        over = record.failures - self.free_failures
+        over = record.failures - self.free_failures + 1  # the free ones used up: wait
         if over > 0:
             delay = min(self.base_delay * 2 ** min(over - 1, 32), self.max_delay)
             record.blocked_until = now + delay

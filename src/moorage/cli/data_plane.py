@@ -1,8 +1,8 @@
 """Commands that talk to a registry itself (/v2/...): `acr check-health` and
 `acr repository list|show-tags|delete`.
 
-Requests go to the endpoint's host:port with `Host: <login server>`, and carry the admin
-user's Basic credentials when the registry has its admin user on.
+Requests go to the endpoint's host:port with `Host: <login server>`, with Basic credentials:
+the admin user's when it is on, else the CLI's service principal's.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Registry:
     client: Client
     name: str
     login_server: str
-    auth: tuple[str, str] | None
+    auth: tuple[str, str]
 
     def request(
         self, method: str, path: str, headers: dict[str, str] | None = None
@@ -67,7 +67,7 @@ class Registry:
 
 def open_registry(client: Client, name: str, group: str | None) -> Registry:
     found = reg.get(client, name, group)
-    return Registry(client, name, found.login_server, reg.admin_credentials(client, found))
+    return Registry(client, name, found.login_server, reg.data_plane_credentials(client, found))
 
 
 # -- check-health --------------------------------------------------------------------------
@@ -89,17 +89,10 @@ def health(registry: Registry) -> Report:
     else:
         data["reachable"] = True
         data["status"] = response.status_code
-        message, code = error_message(response)
-        # A refusal by the network rules may come as a 401 too (Go clients print only a
-        # 401's body): that is not "asks for credentials".
-        asks_for_credentials = (
-            response.status_code == 401 and registry.auth is None and code != "DENIED"
-        )
-        healthy = response.status_code == 200 or asks_for_credentials
-        if response.status_code == 200:
+        message, _ = error_message(response)
+        healthy = response.status_code == 200
+        if healthy:
             data["message"] = "the registry answers: OCI Distribution API available"
-        elif asks_for_credentials:
-            data["message"] = "the registry answers and asks for credentials"
         else:
             data["message"] = message
     lines = [

@@ -114,3 +114,12 @@ def name_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--name", "-n", "name", required=True, help="The name of the container registry."
     )(func)
+
+
+def data_plane_credentials(client: Client, found: Found) -> tuple[str, str]:
+    """What the CLI signs in to a registry with: the admin user when it is on (and readable),
+    else the CLI's own service principal (its appId and secret)."""
+    admin = admin_credentials(client, found)
+    if admin is not None:
+        return admin
+    return client.credential.app_id, client.credential.password

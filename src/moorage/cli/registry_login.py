@@ -59,14 +59,6 @@ def store_login(path: Path, login_server: str, username: str, password: str) -> 
     write_private(path, (json.dumps(document, indent=2) + "\n").encode())
 
 
-def login_credentials(client: Client, found: reg.Found) -> tuple[str, str]:
-    """The admin user's when it is on, else the service principal's."""
-    admin = reg.admin_credentials(client, found)
-    if admin is not None:
-        return admin
-    return client.credential.app_id, client.credential.password
-
-
 def registry_token(client: Client, login_server: str) -> str:
     """A token for the registry: the refresh token its token service (/oauth2/exchange) gives
     this identity, as the cloud's does; the management access token itself while the registry
@@ -118,7 +110,7 @@ def login(client: Client, name: str, resource_group: str | None, expose_token: b
             err=True,
         )
         return {"accessToken": registry_token(client, login_server), "loginServer": login_server}
-    username, password = login_credentials(client, found)
+    username, password = reg.data_plane_credentials(client, found)
     verify_login(client, login_server, (username, password))
     written = []
     for path in (containers_auth_file(), docker_config_file()):

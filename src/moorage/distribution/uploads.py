@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from moorage.distribution import authz
 from moorage.distribution import context as ctx
 from moorage.distribution.errors import RegistryError, translate
+from moorage.domain.access import Action
 from moorage.domain.digest import Digest
 from moorage.domain.errors import DomainError, InvalidDigest, UploadOutOfOrder
 from moorage.domain.names import check_repository
@@ -49,6 +51,9 @@ async def _mount(request: web.Request, registry_id: int, name: str) -> Digest | 
             check_repository(source)
     except DomainError:
         return None  # the spec: invalid mount arguments fall back to an upload
+    caller = authz.caller(request)
+    if not (caller.may(Action.PULL, source) if source else caller.may_everywhere(Action.PULL)):
+        return None  # no pull on the source: the client uploads the blob instead
     size = await ctx.content(request).mount(registry_id, name, digest, source)
     return None if size is None else digest
 

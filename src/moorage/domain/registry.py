@@ -150,3 +150,19 @@ def check_network_settings(
             "(the service's max_ip_rules setting). Nothing was changed.",
             limit=max_rules,
         )
+
+
+def check_anonymous_pull(name: str, sku: Sku, enabled: bool, *, changing_sku: bool) -> None:
+    """Anonymous pull is a Standard and Premium feature, as in the cloud."""
+    if enabled and sku is Sku.BASIC:
+        if changing_sku:
+            raise PremiumSkuRequired(
+                f"registry '{name}' has anonymous pull on, which needs the Standard or Premium "
+                f"SKU; turn it off before moving it to {sku.value}",
+                sku=sku.value,
+            )
+        raise PremiumSkuRequired(
+            f"anonymous pull needs the Standard or Premium SKU and registry '{name}' is "
+            f"{sku.value}; upgrade it with: moorage acr update --name {name} --sku Standard",
+            sku=sku.value,
+        )

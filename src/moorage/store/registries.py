@@ -24,6 +24,7 @@ from moorage.domain.registry import (
     Registry,
     RegistryChanges,
     Sku,
+    check_anonymous_pull,
     check_network_settings,
     check_registry_name,
     login_server,
@@ -136,6 +137,7 @@ class RegistryStore:
                     registries.c.sku,
                     registries.c.public_network_access,
                     registries.c.default_action,
+                    registries.c.anonymous_pull_enabled,
                 ).where(registries.c.id == registry_id)
             )
         ).one()
@@ -150,6 +152,14 @@ class RegistryStore:
             changes.default_action or DefaultAction(row.default_action),
             rule_count,
             max_rules=self.max_ip_rules,
+            changing_sku=changes.sku is not None and changes.sku.value != row.sku,
+        )
+        check_anonymous_pull(
+            name,
+            changes.sku or Sku(row.sku),
+            row.anonymous_pull_enabled
+            if changes.anonymous_pull_enabled is None
+            else changes.anonymous_pull_enabled,
             changing_sku=changes.sku is not None and changes.sku.value != row.sku,
         )
 
