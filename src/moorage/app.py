@@ -27,6 +27,7 @@ from moorage.auth.tokens import TokenService
 from moorage.blobs.filesystem import FilesystemDriver
 from moorage.config import Settings
 from moorage.distribution.context import CONTENT, RESOLVER
+from moorage.distribution.acr import create_acr_app
 from moorage.distribution.oauth import TOKENS, token_routes
 from moorage.distribution.routes import create_v2_app
 from moorage.distribution.service import RegistryContent
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_get("/v2", _to_v2_root)
     app.add_subapp("/v2", create_v2_app())
+    app.add_subapp("/acr/v1", create_acr_app())
     router = Router(ROUTES, settings.management_audiences)
 
     async def management(request: web.Request) -> web.StreamResponse:
