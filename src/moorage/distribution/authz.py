@@ -207,7 +207,9 @@ def challenge(
         name, actions = rest.rsplit(":", 1)
         detail = [{"Type": kind, "Name": name, "Action": actions}]
     if error is not None:
-        parts.append(f'error="{error}"')
+        # Go clients print a HEAD answer's reason from here (it has no body).
+        description = " ".join(message.replace('"', "'").replace("\\", "/").split())
+        parts.append(f'error="{error}",error_description="{description}"')
     return RegistryError(
         UNAUTHORIZED,
         message,
