@@ -26,8 +26,8 @@ from moorage.auth.registry_tokens import RegistryTokens
 from moorage.auth.tokens import TokenService
 from moorage.blobs.filesystem import FilesystemDriver
 from moorage.config import Settings
-from moorage.distribution.context import CONTENT, RESOLVER
 from moorage.distribution.acr import create_acr_app
+from moorage.distribution.context import CONTENT, RESOLVER
 from moorage.distribution.oauth import TOKENS, token_routes
 from moorage.distribution.routes import create_v2_app
 from moorage.distribution.service import RegistryContent
