@@ -2,14 +2,18 @@
 
 A key id (kid) starts with its creation time, so the newest key sorts last: it signs, and every
 key on disk verifies. `rotate()` adds a newer key; tokens signed by older ones stay valid until
-those files are removed (after the longest token lifetime has passed).
+those files are removed: `retire()` removes the keys that stopped signing longer ago than the
+longest token lifetime. `moorage keys rotate` does both, offline or next to a running server,
+which starts signing with the new key within `RESCAN_SECONDS`.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,8 @@ from moorage.auth.files import create_private, private_dir
 _PREFIX = "token-signing-"
 _KID = re.compile(r"^(\d{20})-[0-9a-f]{8}$")
 _STAMP = "%Y%m%d%H%M%S%f"
+RESCAN_SECONDS = 10.0
+RETIRE_AFTER = timedelta(days=1)  # longer than any token lives (refresh tokens: 3 hours)
 
 
 class UnknownKey(KeyError):
@@ -43,21 +49,25 @@ class SigningKeys:
         """Use `load_or_create`; this takes the keys already read from `directory`."""
         self._directory = directory
         self._keys = dict(keys)
+        self._scanned = time.monotonic()
         if not self._keys:
             self.rotate()
 
     @classmethod
     def load_or_create(cls, data_dir: Path) -> SigningKeys:
         directory = private_dir(data_dir / "keys")
-        keys = {}
-        for path in sorted(directory.glob(f"{_PREFIX}*.pem")):
-            kid = path.stem.removeprefix(_PREFIX)
-            if _KID.match(kid):
-                keys[kid] = _load(path)
-        return cls(directory, keys)
+        return cls(
+            directory, {kid: _load(directory / f"{_PREFIX}{kid}.pem") for kid in _kids(directory)}
+        )
 
     @property
     def current_kid(self) -> str:
+        """The signing key: the newest on disk (another process may have rotated)."""
+        if time.monotonic() - self._scanned > RESCAN_SECONDS:
+            self._scanned = time.monotonic()
+            for kid in _kids(self._directory):
+                if kid not in self._keys:
+                    self._find(kid)
         return max(self._keys)
 
     @property
@@ -81,6 +91,20 @@ class SigningKeys:
         create_private(self._directory / f"{_PREFIX}{kid}.pem", pem)
         self._keys[kid] = key
         return kid
+
+    def retire(self, now: datetime | None = None) -> list[str]:
+        """Remove the keys that stopped signing more than RETIRE_AFTER ago (when a newer key
+        was made); the newest key always stays. Returns the removed kids."""
+        now = now or datetime.now(UTC)
+        kids = sorted(set(self._keys) | set(_kids(self._directory)))
+        removed = []
+        for kid, successor in itertools.pairwise(kids):
+            replaced_at = datetime.strptime(successor[:20], _STAMP).replace(tzinfo=UTC)
+            if now - replaced_at > RETIRE_AFTER:
+                (self._directory / f"{_PREFIX}{kid}.pem").unlink(missing_ok=True)
+                self._keys.pop(kid, None)
+                removed.append(kid)
+        return removed
 
     def private_key(self, kid: str) -> rsa.RSAPrivateKey:
         return self._find(kid)
@@ -114,6 +138,11 @@ class SigningKeys:
                 }
             )
         return {"keys": keys}
+
+
+def _kids(directory: Path) -> list[str]:
+    kids = (p.stem.removeprefix(_PREFIX) for p in directory.glob(f"{_PREFIX}*.pem"))
+    return sorted(kid for kid in kids if _KID.match(kid))
 
 
 def _load(path: Path) -> rsa.RSAPrivateKey:

@@ -15,6 +15,7 @@ from moorage.cli.account import account, login, logout
 from moorage.cli.acr import acr
 from moorage.cli.ad import ad
 from moorage.cli.azcloud import az_cloud
+from moorage.cli.output import format_json
 from moorage.config import Settings, SettingsError, default_data_dir
 
 
@@ -153,3 +154,24 @@ def _is_address(host: str) -> bool:
 
 
 main.add_command(az_cloud)
+
+
+@main.group()
+def keys() -> None:
+    """The token-signing keys in the data directory."""
+
+
+@keys.command("rotate")
+@data_dir_option
+def keys_rotate(data_dir: Path | None) -> None:
+    """Make a new signing key; keys retired over a day ago are removed.
+
+    Tokens signed by the previous keys stay valid until they expire. A running server signs
+    with the new key within 10 seconds."""
+    from moorage.auth.keys import SigningKeys
+
+    settings = _settings(data_dir=data_dir)
+    signing = SigningKeys.load_or_create(settings.data_dir)
+    kid = signing.rotate()
+    removed = signing.retire()
+    click.echo(format_json({"signingKey": kid, "removed": removed, "keys": signing.kids}))

@@ -61,8 +61,8 @@ def store_login(path: Path, login_server: str, username: str, password: str) -> 
 
 def registry_token(client: Client, login_server: str) -> str:
     """A token for the registry: the refresh token its token service (/oauth2/exchange) gives
-    this identity, as the cloud's does; the management access token itself while the registry
-    has no token service."""
+    this identity for the management token, as the cloud's does. It is a password for the
+    user name 00000000-0000-0000-0000-000000000000, valid for three hours."""
     form = {
         "grant_type": "access_token",
         "service": login_server,
@@ -70,13 +70,6 @@ def registry_token(client: Client, login_server: str) -> str:
         "access_token": client.token(),
     }
     response = client.data(login_server, "POST", "/oauth2/exchange", data=form)
-    if response.status_code in (404, 405):
-        click.echo(
-            f"WARNING: {login_server} has no token service yet; this is the management "
-            "access token.",
-            err=True,
-        )
-        return client.token()
     if response.status_code != 200:
         raise CliError(f"{login_server} refused the token exchange: {error_message(response)[0]}")
     return str(response.json()["refresh_token"])
