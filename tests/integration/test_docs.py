@@ -98,3 +98,12 @@ def test_network_page(documented_server: Server, tmp_path: Path) -> None:
     out = run_page("network.md", documented_server, tmp_path, [])
     assert '"ipAddressOrRange": "2001:db8::/32"' in out
     assert '"expiresOn"' in out
+
+
+@pytest.mark.parametrize("documented_server", [()], indirect=True)
+def test_tokens_page(documented_server: Server, tmp_path: Path) -> None:
+    out = run_page("tokens.md", documented_server, tmp_path, [])
+    assert '"scopeMapType": "UserDefined"' in out
+    assert "_repositories_pull                 SystemDefined" in out
+    assert '"username": "cireader"' in out and '"username": "cipusher"' in out
+    assert '"repositories/tools/content/read"' in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from moorage.auth.dataplane import LOGIN_CACHE_SECONDS
 from moorage.domain.access import SYSTEM_SCOPE_MAPS
 from tests.integration.test_cli import Cli
 from tests.support.management import API, Management, token_for
@@ -534,3 +536,45 @@ def test_token_commands(cli: Cli, api: Management, registry: str) -> None:
     assert "Use --yes" in cli.error("acr", "token", "delete", "-n", "cireader", "-r", registry)
     assert cli.ok("acr", "token", "delete", "-n", "cireader", "-r", registry, "--yes") == ""
     assert "ResourceNotFound" in cli.error("acr", "token", "show", "-n", "cireader", "-r", registry)
+
+
+# -- logging in with a token (the data plane's login reads the token store) ---------------------
+
+
+def test_a_token_logs_in_with_either_password_until_it_expires(
+    shared_server: Server, api: Management, registry: str
+) -> None:
+    assert put_map(api, registry, "readapp", READ_APP).status_code == 201
+    assert put_token(api, registry, "cireader", "readapp").status_code == 201
+    one, two = (p["value"] for p in generate(api, registry, "cireader").json()["passwords"])
+    login_server = api.get(registry)["properties"]["loginServer"]
+
+    def v2(path: str, user: str, password: str, method: str = "GET") -> httpx.Response:
+        return httpx.request(
+            method,
+            f"{shared_server.url}/v2/{path}",
+            headers={"Host": login_server},
+            auth=(user, password),
+        )
+
+    assert v2("", "cireader", one).status_code == 200
+    assert v2("", "CIREADER", two).status_code == 200  # the user name in any case
+    assert v2("app/tags/list", "cireader", one).status_code == 404  # allowed, nothing there
+    refused = v2("other/tags/list", "cireader", one)
+    assert refused.status_code == 401 and "may not pull" in refused.text
+    refused = v2("app/blobs/uploads/", "cireader", one, "POST")
+    assert refused.status_code == 401 and "may not push" in refused.text
+    assert v2("", "cireader", "wrong").status_code == 401
+
+    soon = datetime.now(UTC) + timedelta(seconds=2)
+    short = generate(api, registry, "cireader", name="password2", expiry=soon.isoformat())
+    brief = short.json()["passwords"][0]["value"]
+    while datetime.now(UTC) <= soon:
+        time.sleep(0.1)
+    expired = v2("", "cireader", brief)
+    assert expired.status_code == 401 and "expired" in expired.text
+    assert v2("", "cireader", one).status_code == 200  # password1 is unaffected
+
+    api.http.delete(f"{api.path(registry)}/tokens/cireader", params=API)
+    time.sleep(LOGIN_CACHE_SECONDS + 0.5)  # how long a successful login is remembered
+    assert v2("", "cireader", one).status_code == 401
