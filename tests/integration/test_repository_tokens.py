@@ -14,12 +14,24 @@ from typing import Any
 
 import httpx
 import pytest
+from azure.core.exceptions import ResourceNotFoundError
+from azure.identity import ClientSecretCredential
+from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+from azure.mgmt.containerregistry.models import (
+    GenerateCredentialsParameters,
+    ScopeMap,
+    ScopeMapUpdateParameters,
+    Sku,
+    TokenUpdateParameters,
+)
+from azure.mgmt.containerregistry.models import Registry as SdkRegistry
+from azure.mgmt.containerregistry.models import Token as SdkToken
 
 from moorage.auth.dataplane import LOGIN_CACHE_SECONDS
 from moorage.domain.access import SYSTEM_SCOPE_MAPS
 from tests.integration.test_cli import Cli
 from tests.support.management import API, Management, token_for
-from tests.support.server import Server
+from tests.support.server import Server, running_server
 
 REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
 SCOPE_MAP_TYPE, TOKEN_TYPE = REGISTRY_TYPE + "/scopeMaps", REGISTRY_TYPE + "/tokens"
@@ -578,3 +590,80 @@ def test_a_token_logs_in_with_either_password_until_it_expires(
     api.http.delete(f"{api.path(registry)}/tokens/cireader", params=API)
     time.sleep(LOGIN_CACHE_SECONDS + 0.5)  # how long a successful login is remembered
     assert v2("", "cireader", one).status_code == 401
+
+
+# -- the Azure SDK for Python, unchanged, over TLS -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("sdk") / "data", "--tls") as server:
+        yield server
+
+
+def test_the_azure_sdk_manages_scope_maps_and_tokens(
+    tls_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_server.ca_bundle(tmp_path / "bundle.pem")))
+    owner = tls_server.owner
+    credential = ClientSecretCredential(
+        owner["tenant"],
+        owner["appId"],
+        owner["password"],
+        authority=tls_server.url,
+        disable_instance_discovery=True,
+    )
+    client = ContainerRegistryManagementClient(
+        credential,
+        owner["subscription"],
+        base_url=tls_server.url,
+        credential_scopes=["https://management.azure.com/.default"],
+    )
+    group = "moorage"
+    registry = client.registries.begin_create(
+        group, "sdktokens1", SdkRegistry(location="local", sku=Sku(name="Premium"))
+    ).result()
+    made = client.scope_maps.begin_create(
+        group,
+        "sdktokens1",
+        "readapp",
+        ScopeMap(actions=READ_APP, description="read app"),
+    ).result()
+    assert (made.name, made.actions, made.description) == ("readapp", READ_APP, "read app")
+    listed = {m.name: m for m in client.scope_maps.list(group, "sdktokens1")}
+    assert set(listed) == {*SYSTEM_SCOPE_MAPS, "readapp"}
+    changed = client.scope_maps.begin_update(
+        group,
+        "sdktokens1",
+        "readapp",
+        ScopeMapUpdateParameters(actions=["repositories/*/content/read"]),
+    ).result()
+    assert (changed.actions, changed.description) == (["repositories/*/content/read"], "read app")
+
+    token = client.tokens.begin_create(
+        group,
+        "sdktokens1",
+        "sdkreader",
+        SdkToken(scope_map_id=made.id, status="enabled"),
+    ).result()
+    assert (token.name, token.scope_map_id, token.status) == ("sdkreader", made.id, "enabled")
+    generated = client.registries.begin_generate_credentials(
+        group,
+        "sdktokens1",
+        GenerateCredentialsParameters(token_id=token.id, name="password1"),
+    ).result()
+    assert generated.username == "sdkreader"
+    assert [(p.name, bool(p.value)) for p in generated.passwords] == [("password1", True)]
+    shown = client.tokens.get(group, "sdktokens1", "sdkreader")
+    assert [p.name for p in shown.credentials.passwords] == ["password1"]
+    assert shown.credentials.passwords[0].value is None
+    disabled = client.tokens.begin_update(
+        group, "sdktokens1", "sdkreader", TokenUpdateParameters(status="disabled")
+    ).result()
+    assert disabled.status == "disabled"
+    assert [t.name for t in client.tokens.list(group, "sdktokens1")] == ["sdkreader"]
+    client.tokens.begin_delete(group, "sdktokens1", "sdkreader").result()
+    client.scope_maps.begin_delete(group, "sdktokens1", "readapp").result()
+    with pytest.raises(ResourceNotFoundError):
+        client.tokens.get(group, "sdktokens1", "sdkreader")
+    assert registry.name == "sdktokens1"
