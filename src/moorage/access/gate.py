@@ -23,7 +23,7 @@ from moorage.domain.errors import DomainError
 from moorage.domain.network import Deny, decide, denial_message
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-CLIENT_KEY: Final = "moorage.client"
+CLIENT_KEY: Final = web.RequestKey("client", ClientAddress)
 DATA_PLANE_PATHS: Final = ("/v2", "/oauth2/", "/acr/")
 API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
 

@@ -43,7 +43,7 @@ SIGNED_IN: Final = "signed-in"
 CATALOG: Final = "catalog"
 """The repository listing (`registry:catalog:*`)."""
 Need = Action | str
-CALLER_KEY: Final = "moorage.caller"
+CALLER_KEY: Final = web.RequestKey("caller", Caller)
 
 _SCOPE_ACTIONS: dict[Action, str] = {
     Action.PULL: "pull",
@@ -73,8 +73,7 @@ def authorized(need: Need, handler: Handler) -> Handler:
 
 
 def caller(request: web.Request) -> Caller:
-    found: Caller = request[CALLER_KEY]
-    return found
+    return request[CALLER_KEY]
 
 
 def may_pull(request: web.Request, repository: str) -> bool:
@@ -104,9 +103,7 @@ def basic_credentials(value: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Unauthorized(
-            "the Basic credentials are not base64 of 'username:password'"
-        ) from None
+        raise Unauthorized("the Basic credentials are not base64 of 'username:password'") from None
     username, sep, password = decoded.partition(":")
     if not sep:
         raise Unauthorized("the Basic credentials are not base64 of 'username:password'")

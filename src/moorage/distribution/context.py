@@ -21,7 +21,7 @@ from moorage.domain.registry import Registry
 
 CONTENT: Final = web.AppKey("content", RegistryContent)
 RESOLVER: Final = web.AppKey("resolver", RegistryResolver)
-REGISTRY_KEY: Final = "moorage.registry"
+REGISTRY_KEY: Final = web.RequestKey("registry", Registry)
 MAX_PAGE: Final = 10_000
 
 _CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?$")
@@ -32,8 +32,7 @@ def content(request: web.Request) -> RegistryContent:
 
 
 def registry(request: web.Request) -> Registry:
-    found: Registry = request[REGISTRY_KEY]
-    return found
+    return request[REGISTRY_KEY]
 
 
 def repository(request: web.Request) -> str:

@@ -29,10 +29,6 @@ from moorage.store.database import Database
 from moorage.store.registries import RegistryStore
 from moorage.store.uploads import UploadStore
 
-# The registry and caller are kept on the request under str keys, which aiohttp 3.14 warns
-# about once per key (they are to become web.RequestKey); not what these tests are about.
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
-
 CALLERS = {
     "owner": Caller("admin", "owner", permissions=Permissions.everything()),
     "team-reader": Caller(
