@@ -32,6 +32,7 @@ from moorage.distribution.oauth import TOKENS, token_routes
 from moorage.distribution.routes import create_v2_app
 from moorage.distribution.service import RegistryContent
 from moorage.management.registries import AUDIT, SERVICE
+from moorage.management.repository_access import REPOSITORY_ACCESS, RepositoryAccess
 from moorage.management.router import Router
 from moorage.management.routes import ROUTES
 from moorage.management.service import ManagementService
@@ -41,7 +42,7 @@ from moorage.store.credentials import CredentialStore
 from moorage.store.database import Database
 from moorage.store.management import SubscriptionStore
 from moorage.store.registries import RegistryStore
-from moorage.store.repository_tokens import TokenStore
+from moorage.store.repository_tokens import ScopeMapStore, TokenStore
 from moorage.store.uploads import UploadStore
 
 log = logging.getLogger("moorage")
@@ -138,8 +139,10 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     registry_tokens = RegistryTokens(
         keys, issuer=f"{settings.base_url}/oauth2/token", tenant_id=tenant
     )
+    token_store = TokenStore(db)
+    app[REPOSITORY_ACCESS] = RepositoryAccess(app[SERVICE], ScopeMapStore(db), token_store)
     authenticator = app[AUTHENTICATOR] = Authenticator(
-        credentials, cipher, TokenStore(db), principals, registry_tokens
+        credentials, cipher, token_store, principals, registry_tokens
     )
     app[TOKENS] = RegistryTokenService(
         authenticator, registry_tokens, identity, settings.management_audiences

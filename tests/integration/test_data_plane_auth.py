@@ -291,7 +291,7 @@ def test_token_post_password_and_refresh_grants(shared_server: Server, mgmt: Man
     [
         ({"scope": "repository:Bad:pull"}, "Bad"),
         ({"scope": "repository:app"}, "repository:app"),
-        ({"scope": "nothing:app:pull"}, "nothing"),
+        ({"scope": "Nothing:app:pull"}, "Nothing"),
         ({"service": "elsewhere.example"}, "elsewhere.example"),
     ],
 )

@@ -202,6 +202,7 @@ class Authenticator:
         if remembered is not None and remembered[0] > self._clock():
             caller = remembered[1]
             if await self.still_active(registry, caller.kind, caller.name):
+                self.throttle.succeeded(client)
                 return caller
             del self._logins[key]
         try:

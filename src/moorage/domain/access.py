@@ -104,7 +104,7 @@ SYSTEM_SCOPE_MAPS: Mapping[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 
-_SCOPE_TYPE = re.compile(r"^(repository|registry)(\([a-z0-9]+\))?$")
+_SCOPE_TYPE = re.compile(r"^[a-z0-9]{1,64}(\([a-z0-9]+\))?$")
 _TOKEN_ACTION = re.compile(r"^[a-z_*]{1,32}$")
 
 
@@ -147,7 +147,8 @@ def _parse_scope(item: str) -> Scope:
         )
     if not _SCOPE_TYPE.match(kind):
         raise InvalidScope(
-            f"scope {item!r} has resource type {kind!r}; use 'repository' or 'registry'",
+            f"scope {item!r} has resource type {kind!r}, which is not lowercase letters and "
+            "digits (e.g. 'repository' or 'registry')",
             scope=item,
         )
     kind = kind.split("(", 1)[0]

@@ -8,7 +8,6 @@ the stores. The handlers below translate HTTP to it and back.
 
 from __future__ import annotations
 
-import weakref
 from datetime import datetime
 from typing import Final
 
@@ -16,7 +15,6 @@ from aiohttp import web
 
 from moorage.domain.registry import Registry
 from moorage.management import models, resources
-from moorage.management.registries import SERVICE
 from moorage.management.router import ManagementRequest, json_response
 from moorage.management.service import ManagementService
 from moorage.store.repository_tokens import (
@@ -114,22 +112,10 @@ class RepositoryAccess:
 
 
 REPOSITORY_ACCESS: Final = web.AppKey("repository_access", RepositoryAccess)
-_MADE: weakref.WeakKeyDictionary[ManagementService, RepositoryAccess] = weakref.WeakKeyDictionary()
 
 
 def _access(req: ManagementRequest) -> RepositoryAccess:
-    """The application's RepositoryAccess. Until app.py sets REPOSITORY_ACCESS, one made once
-    on the management service's database (sharing the login's TokenStore is better: one bound
-    on argon2 work)."""
-    app = req.http.config_dict
-    if REPOSITORY_ACCESS in app:
-        return app[REPOSITORY_ACCESS]
-    management = app[SERVICE]
-    made = _MADE.get(management)
-    if made is None:
-        db = management.registries._db  # the one Database every store of the app shares
-        made = _MADE[management] = RepositoryAccess(management, ScopeMapStore(db), TokenStore(db))
-    return made
+    return req.http.config_dict[REPOSITORY_ACCESS]
 
 
 async def _resolve(req: ManagementRequest) -> tuple[RepositoryAccess, Registry]:

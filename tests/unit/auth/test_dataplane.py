@@ -391,12 +391,6 @@ async def test_throttle_after_five_failures_from_one_client_only(world: World) -
     assert auth.throttle.retry_after("192.0.2.1") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Authenticator.login returns a remembered login without calling "
-    "throttle.succeeded(client): a success served from the login cache does not clear the "
-    "client's failure record, so its next failure is penalised (doubled) instead of free",
-)
 async def test_a_remembered_success_clears_the_throttle_too(world: World) -> None:
     auth, registry = world.auth, world.registry
     for _ in range(5):

@@ -149,12 +149,6 @@ def test_catalog_and_registry_names_are_not_checked_as_repositories() -> None:
     assert parse_scopes(["registry:Catalog:*"]) == [Scope("registry", "Catalog", ("*",))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_scopes' docstring says unknown resource types are kept (and granted "
-    "nothing), as the token specification's grammar (resourcetype := /[a-z0-9]+/) allows; "
-    "_SCOPE_TYPE accepts only 'repository' and 'registry' and raises InvalidScope instead",
-)
 def test_unknown_resource_types_are_kept_as_the_docstring_says() -> None:
     scopes = parse_scopes(["repository:app:pull", "helm:chart:pull"])
     assert scopes == [_repo("app", "pull"), Scope("helm", "chart", ("pull",))]
