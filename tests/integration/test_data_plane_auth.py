@@ -537,3 +537,44 @@ def test_failed_logins_are_slowed_per_address(shared_server: Server, mgmt: Manag
         error_of(r, 429, "TOOMANYREQUESTS")
     with Registry(shared_server, name, source="127.0.0.10") as neighbour:
         assert neighbour.request("GET", "/v2/", auth=(username, password)).status_code == 200
+
+
+def test_a_mount_needs_pull_on_the_source(shared_server: Server, mgmt: Management) -> None:
+    """Cross-repository mount: without pull on the source the registry answers 202 (upload it
+    yourself), as the spec says for a mount that cannot happen; never a 201 that would hand the
+    caller a blob of a repository it may not read."""
+    name = new_registry(mgmt)
+    path = mgmt.path(name)
+    r = mgmt.http.put(
+        f"{path}/scopeMaps/dest-only",
+        params=API,
+        json={"properties": {"actions": ["repositories/dest/content/write"]}},
+    )
+    assert r.status_code == 201, r.text
+    r = mgmt.http.put(
+        f"{path}/tokens/dest-pusher",
+        params=API,
+        json={"properties": {"scopeMapId": f"{path}/scopeMaps/dest-only"}},
+    )
+    assert r.status_code == 201, r.text
+    r = mgmt.http.post(
+        f"{path}/generateCredentials", params=API, json={"tokenId": f"{path}/tokens/dest-pusher"}
+    )
+    pusher = ("dest-pusher", r.json()["passwords"][0]["value"])
+    owner = owner_auth(shared_server)
+    secret = b"only for readers of src " + secrets.token_bytes(16)
+    digest = digest_of(secret)
+    with Registry(shared_server, name) as reg:
+        r = reg.request(
+            "POST", "/v2/src/blobs/uploads/", params={"digest": digest}, content=secret, auth=owner
+        )
+        assert r.status_code == 201, r.text
+        mount = {"mount": digest, "from": "src"}
+        r = reg.request("POST", "/v2/dest/blobs/uploads/", params=mount, auth=pusher)
+        assert r.status_code == 202, r.text  # a plain upload session instead
+        r = reg.request("POST", "/v2/dest/blobs/uploads/", params={"mount": digest}, auth=pusher)
+        assert r.status_code == 202, r.text  # no source named: not from anywhere either
+        r = reg.request("GET", f"/v2/dest/blobs/{digest}", auth=owner)
+        assert r.status_code == 404
+        r = reg.request("POST", "/v2/dest/blobs/uploads/", params=mount, auth=owner)
+        assert r.status_code == 201, r.text

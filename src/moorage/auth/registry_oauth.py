@@ -191,4 +191,3 @@ def _check_service(registry: Registry, service: str | None) -> None:
             field="service",
             value=service[:200],
         )
-
