@@ -509,7 +509,12 @@ def test_anonymous_pull_needs_standard_or_premium(mgmt: Management) -> None:
     name = new_registry(mgmt, "Basic")
     r = mgmt.patch(name, {"properties": {"anonymousPullEnabled": True}})
     assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "SkuFeatureNotSupported"
     assert "Standard" in r.json()["error"]["message"]
+    mgmt.patch(name, {"sku": {"name": "Standard"}, "properties": {"anonymousPullEnabled": True}})
+    r = mgmt.patch(name, {"sku": {"name": "Basic"}})
+    assert r.status_code == 400, r.text
+    assert "turn it off" in r.json()["error"]["message"]
 
 
 # -- abuse resistance ----------------------------------------------------------------------

@@ -117,6 +117,10 @@ class PremiumSkuRequired(DomainError):
     """Network rules and disabling public access are Premium features."""
 
 
+class SkuFeatureUnavailable(DomainError):
+    """A feature the registry's SKU does not have (anonymous pull on Basic)."""
+
+
 class RuleLimitExceeded(DomainError):
     """A change would leave a registry with more IP rules than the limit."""
 

@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from moorage.domain.errors import InvalidRegistryName, PremiumSkuRequired, RuleLimitExceeded
+from moorage.domain.errors import (
+    InvalidRegistryName,
+    PremiumSkuRequired,
+    RuleLimitExceeded,
+    SkuFeatureUnavailable,
+)
 
 _REGISTRY_NAME = re.compile(r"^[a-zA-Z0-9]{5,50}$")
 DEFAULT_REGISTRY = "default"
@@ -156,12 +161,12 @@ def check_anonymous_pull(name: str, sku: Sku, enabled: bool, *, changing_sku: bo
     """Anonymous pull is a Standard and Premium feature, as in the cloud."""
     if enabled and sku is Sku.BASIC:
         if changing_sku:
-            raise PremiumSkuRequired(
+            raise SkuFeatureUnavailable(
                 f"registry '{name}' has anonymous pull on, which needs the Standard or Premium "
                 f"SKU; turn it off before moving it to {sku.value}",
                 sku=sku.value,
             )
-        raise PremiumSkuRequired(
+        raise SkuFeatureUnavailable(
             f"anonymous pull needs the Standard or Premium SKU and registry '{name}' is "
             f"{sku.value}; upgrade it with: moorage acr update --name {name} --sku Standard",
             sku=sku.value,

@@ -55,6 +55,9 @@ ADMIN_USER_DISABLED = _register("AdminUserDisabled", 400, "The registry's admin 
 PREMIUM_SKU_REQUIRED = _register(
     "PremiumSkuRequired", 400, "Network rules and disabling public access need Premium."
 )
+SKU_FEATURE_UNAVAILABLE = _register(
+    "SkuFeatureNotSupported", 400, "Anonymous pull needs the Standard or Premium SKU."
+)
 IP_RULE_LIMIT_EXCEEDED = _register(
     "IpRuleLimitExceeded", 400, "The change would exceed the registry's IP rule limit."
 )
@@ -105,6 +108,7 @@ TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
     domain.DefaultRegistryKept: CONFLICT,
     PrincipalNotFound: RESOURCE_NOT_FOUND,
     domain.PremiumSkuRequired: PREMIUM_SKU_REQUIRED,
+    domain.SkuFeatureUnavailable: SKU_FEATURE_UNAVAILABLE,
     domain.RuleLimitExceeded: IP_RULE_LIMIT_EXCEEDED,
     domain.IPRuleNotFound: IP_RULE_NOT_FOUND,
     domain.InvalidIPRule: INVALID_PARAMETER,
