@@ -6,6 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -13,7 +17,7 @@ import pytest
 
 from tests.integration.test_cli import Cli, new_name
 from tests.support.oci import OCI_MANIFEST, Image, make_image
-from tests.support.registry_http import push_blob, push_manifest
+from tests.support.registry_http import owner_auth, push_blob, push_manifest
 from tests.support.server import Server
 from tests.support.tools import require
 
@@ -25,7 +29,9 @@ def cli(shared_server: Server, tmp_path: Path) -> Cli:
 
 
 def push(server: Server, login_server: str, repo: str, tag: str, image: Image) -> None:
-    with httpx.Client(base_url=server.url, headers={"Host": login_server}, timeout=30) as client:
+    with httpx.Client(
+        base_url=server.url, headers={"Host": login_server}, auth=owner_auth(server), timeout=30
+    ) as client:
         for blob in image.blobs():
             push_blob(client, repo, blob)
         push_manifest(client, repo, tag, image.manifest, OCI_MANIFEST)
@@ -88,10 +94,101 @@ def test_repositories_tags_and_delete(cli: Cli) -> None:
     ]
 
 
-def test_repository_commands_send_admin_credentials(cli: Cli) -> None:
-    name, login_server = created(cli, "--admin-enabled", "true")
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+
+
+@dataclass
+class Seen:
+    host: str
+    authorization: str | None
+
+
+@dataclass
+class ProxiedCli(Cli):
+    """The CLI with its endpoint set to a proxy in front of the server that notes each
+    request's Host and Authorization: what the CLI sends a registry."""
+
+    endpoint: str = ""
+    seen: list[Seen] = field(default_factory=list)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**super().env, "MOORAGE_ENDPOINT": self.endpoint}
+
+    def sent_to(self, login_server: str) -> set[str | None]:
+        return {s.authorization for s in self.seen if s.host == login_server}
+
+
+@pytest.fixture
+def proxied(shared_server: Server, tmp_path: Path) -> Iterator[ProxiedCli]:
+    (tmp_path / "run").mkdir()
+    cli = ProxiedCli(shared_server, tmp_path)
+    upstream = httpx.Client(base_url=shared_server.url, timeout=60, trust_env=False)
+
+    class Forward(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def forward(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            cli.seen.append(Seen(self.headers["Host"], self.headers.get("Authorization")))
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            headers["Accept-Encoding"] = "identity"
+            r = upstream.request(self.command, self.path, headers=headers, content=body)
+            self.send_response(r.status_code)
+            for key, value in r.headers.multi_items():
+                if key.lower() not in HOP_BY_HOP:
+                    self.send_header(key, value)
+            head = self.command == "HEAD"
+            size = r.headers.get("Content-Length", "0") if head else str(len(r.content))
+            self.send_header("Content-Length", size)
+            self.end_headers()
+            if not head:
+                self.wfile.write(r.content)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = forward
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    cli.endpoint = f"http://127.0.0.1:{proxy.server_address[1]}"
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield cli
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        upstream.close()
+
+
+def basic(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def test_repository_commands_sign_in_as_the_admin_user_else_as_the_principal(
+    proxied: ProxiedCli,
+) -> None:
+    cli = proxied
+    name, login_server = created(cli)
     push(cli.server, login_server, "hello", "v1", make_image(seed=43, layers=1))
-    assert cli.json("acr", "repository", "list", "-n", name) == ["hello"]
+
+    def run_all() -> None:
+        assert cli.json("acr", "repository", "list", "-n", name) == ["hello"]
+        tags = ["acr", "repository", "show-tags", "-n", name, "--repository", "hello"]
+        assert cli.json(*tags) == ["v1"]
+        health = cli.json("acr", "check-health", "-n", name, "-o", "json", "--yes")
+        assert health["status"] == 200, health
+
+    run_all()  # admin user off: the CLI's own service principal (here the owner)
+    assert cli.sent_to(login_server) == {basic(*owner_auth(cli.server))}
+
+    cli.json("acr", "update", "-n", name, "--admin-enabled", "true")
+    password = cli.json("acr", "credential", "show", "-n", name, "--query", "passwords[0].value")
+    cli.seen.clear()
+    run_all()
+    assert cli.sent_to(login_server) == {basic(name, password)}
 
 
 def auth_of(path: Path, login_server: str) -> str:

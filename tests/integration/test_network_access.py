@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.management import Management, client_from
+from tests.support.registry_http import owner_authorization
 from tests.support.server import Server, free_port, running_server
 
 
@@ -29,11 +30,22 @@ def mgmt(server: Server) -> Iterator[Management]:
     m.close()
 
 
-def v2(server: Server, registry: str, source: str, path: str = "/v2/", **kw: Any) -> httpx.Response:
+def v2(
+    server: Server,
+    registry: str,
+    source: str,
+    path: str = "/v2/",
+    *,
+    signed_in: bool = False,
+    **kw: Any,
+) -> httpx.Response:
+    """GET `path` of `registry` from `source`, with the owner's Basic credentials when
+    `signed_in` (an admitted client then gets 200; without them, 401 UNAUTHORIZED)."""
+    headers = {"Host": f"{registry}.localhost:{server.port}", **kw}
+    if signed_in:
+        headers["Authorization"] = owner_authorization(server)
     with client_from(source) as c:
-        return c.get(
-            f"{server.url}{path}", headers={"Host": f"{registry}.localhost:{server.port}", **kw}
-        )
+        return c.get(f"{server.url}{path}", headers=headers)
 
 
 def denied(r: httpx.Response, client: str, registry: str) -> dict[str, Any]:
@@ -52,7 +64,7 @@ def denied(r: httpx.Response, client: str, registry: str) -> dict[str, Any]:
 def test_default_allow_admits_anyone(server: Server, mgmt: Management) -> None:
     mgmt.create("gateopen1")
     for source in ("127.0.0.2", "127.0.0.3"):
-        assert v2(server, "gateopen1", source).status_code == 200
+        assert v2(server, "gateopen1", source, signed_in=True).status_code == 200
 
 
 def test_deny_with_a_single_address_and_a_range(server: Server, mgmt: Management) -> None:
@@ -60,14 +72,15 @@ def test_deny_with_a_single_address_and_a_range(server: Server, mgmt: Management
     mgmt.update(
         "gatedeny1", networkRuleSet={"defaultAction": "Deny", "ipRules": [{"value": "127.0.0.2"}]}
     )
-    assert v2(server, "gatedeny1", "127.0.0.2").status_code == 200
+    assert v2(server, "gatedeny1", "127.0.0.2", signed_in=True).status_code == 200
     error = denied(v2(server, "gatedeny1", "127.0.0.3"), "127.0.0.3", "gatedeny1")
     assert "not in the registry's allowed IP ranges" in error["message"]
     assert (
         "moorage acr network-rule add --name gatedeny1 --ip-address 127.0.0.3" in (error["message"])
     )
     assert mgmt.add_rule("gatedeny1", "127.0.0.0/30").status_code == 200
-    assert v2(server, "gatedeny1", "127.0.0.3").status_code == 200  # the very next request
+    # the very next request
+    assert v2(server, "gatedeny1", "127.0.0.3", signed_in=True).status_code == 200
     denied(v2(server, "gatedeny1", "127.0.0.5"), "127.0.0.5", "gatedeny1")
 
 
@@ -95,7 +108,8 @@ def test_removing_a_rule_refuses_the_very_next_request(server: Server, mgmt: Man
     with client_from("127.0.0.2") as c:  # one keep-alive connection throughout
         url = f"{server.url}/v2/"
         host = {"Host": f"gateremove1.localhost:{server.port}"}
-        assert c.get(url, headers=host).status_code == 200
+        signed_in = {**host, "Authorization": owner_authorization(server)}
+        assert c.get(url, headers=signed_in).status_code == 200
         assert mgmt.remove_rule("gateremove1", "127.0.0.2").status_code == 200
         denied(c.get(url, headers=host), "127.0.0.2", "gateremove1")
 
@@ -111,7 +125,7 @@ def test_public_access_disabled_overrides_every_rule(server: Server, mgmt: Manag
     assert "public network access is disabled" in error["message"]
     assert "--public-network-enabled true" in error["message"]
     mgmt.update("gatepublic1", publicNetworkAccess="Enabled")
-    assert v2(server, "gatepublic1", "127.0.0.2").status_code == 200
+    assert v2(server, "gatepublic1", "127.0.0.2", signed_in=True).status_code == 200
 
 
 def test_the_management_host_is_not_subject_to_a_registrys_rules(
@@ -235,7 +249,7 @@ def test_a_rule_expires_on_its_own(server: Server, mgmt: Management) -> None:
     mgmt.update("gateexpiry1", networkRuleSet={"defaultAction": "Deny"})
     soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
     assert mgmt.add_rule("gateexpiry1", "127.0.0.2", expiresOn=soon).status_code == 200
-    assert v2(server, "gateexpiry1", "127.0.0.2").status_code == 200
+    assert v2(server, "gateexpiry1", "127.0.0.2", signed_in=True).status_code == 200
     time.sleep(2.2)
     denied(v2(server, "gateexpiry1", "127.0.0.2"), "127.0.0.2", "gateexpiry1")
     assert mgmt.get("gateexpiry1")["properties"]["networkRuleSet"]["ipRules"] == []
@@ -283,7 +297,7 @@ def test_ipv6_rules(tmp_path: Path) -> None:
         )
         denied(v2(server, "gatesix1", "::1"), "::1", "gatesix1")
         assert mgmt.add_rule("gatesix1", "::1").status_code == 200
-        assert v2(server, "gatesix1", "::1").status_code == 200
+        assert v2(server, "gatesix1", "::1", signed_in=True).status_code == 200
         mgmt.close()
     finally:
         server.stop()
@@ -305,7 +319,8 @@ def test_trusted_proxy(tmp_path: Path) -> None:
             {"X-Forwarded-For": "203.0.113.7, 127.0.0.4"},
         ]  # proxies are skipped
         for header in ok:
-            assert v2(server, "gateproxy1", "127.0.0.4", **header).status_code == 200, header
+            r = v2(server, "gateproxy1", "127.0.0.4", signed_in=True, **header)
+            assert r.status_code == 200, (header, r.text)
         error = denied(
             v2(
                 server,
@@ -377,13 +392,14 @@ def test_a_change_reaches_every_replica_within_a_second(tmp_path: Path) -> None:
         try:
             mgmt = Management(first)
             mgmt.create("gatereplica1")
-            assert v2(second, "gatereplica1", "127.0.0.2").status_code == 200
+            assert v2(second, "gatereplica1", "127.0.0.2", signed_in=True).status_code == 200
             mgmt.update("gatereplica1", networkRuleSet={"defaultAction": "Deny"})
             changed = time.monotonic()
-            while v2(second, "gatereplica1", "127.0.0.2").status_code == 200:
+            while (r := v2(second, "gatereplica1", "127.0.0.2", signed_in=True)).status_code == 200:
                 assert time.monotonic() - changed < 1.5, "the other replica still admits"
                 time.sleep(0.05)
             assert time.monotonic() - changed <= 1.2
+            denied(r, "127.0.0.2", "gatereplica1")
             mgmt.close()
         finally:
             second.stop()

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.registry_http import owner_auth
 from tests.support.server import Server, free_port
 
 
@@ -34,7 +35,7 @@ def test_data_dir_is_private_and_holds_the_database(tmp_path: Path) -> None:
 
 def test_default_registry_answers_on_the_bare_host_and_its_login_server(server: Server) -> None:
     for host in (server.address, f"default.localhost:{server.port}", f"localhost:{server.port}"):
-        response = httpx.get(f"{server.url}/v2/", headers={"Host": host})
+        response = httpx.get(f"{server.url}/v2/", headers={"Host": host}, auth=owner_auth(server))
         assert response.status_code == 200, (host, response.text)
         assert response.headers["Docker-Distribution-API-Version"] == "registry/2.0"
 
@@ -66,8 +67,12 @@ def test_tls_with_a_local_ca(tmp_path: Path) -> None:
     try:
         assert f"trust this CA for TLS:         {server.ca}" in server.log()
         for host in ("127.0.0.1", "localhost"):
-            r = httpx.get(f"https://{host}:{server.port}/v2/", verify=ssl_context(server.ca))
-            assert r.status_code == 200
+            r = httpx.get(
+                f"https://{host}:{server.port}/v2/",
+                verify=ssl_context(server.ca),
+                auth=owner_auth(server),
+            )
+            assert r.status_code == 200, r.text
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             httpx.get(f"{server.url}/v2/", verify=ssl.create_default_context(cafile=None))
         key_mode = stat.S_IMODE((server.data_dir / "tls" / "ca-key.pem").stat().st_mode)
@@ -88,7 +93,8 @@ def test_tls_with_the_users_certificate(tmp_path: Path) -> None:
         extra_args=["--tls", "--tls-cert", str(theirs.cert), "--tls-key", str(theirs.key)],
     ).start()
     try:
-        assert httpx.get(f"{server.url}/v2/", verify=ssl_context(theirs.ca)).status_code == 200
+        r = httpx.get(f"{server.url}/v2/", verify=ssl_context(theirs.ca), auth=owner_auth(server))
+        assert r.status_code == 200, r.text
         assert not (server.data_dir / "tls").exists()  # moorage made no CA of its own
     finally:
         server.stop()
