@@ -56,6 +56,9 @@ def run_page(page: str, server: Server, cwd: Path, extra_path: list[Path], **env
         env={
             **os.environ,
             "MOORAGE_DATA_DIR": str(server.data_dir),
+            # The tools' logins stay in the test's directory, not the machine's.
+            "REGISTRY_AUTH_FILE": str(cwd / "auth.json"),
+            "DOCKER_CONFIG": str(cwd / "docker"),
             "PATH": os.pathsep.join([*map(str, path), os.environ["PATH"]]),
             **env,
         },
@@ -107,3 +110,15 @@ def test_tokens_page(documented_server: Server, tmp_path: Path) -> None:
     assert "_repositories_pull                 SystemDefined" in out
     assert '"username": "cireader"' in out and '"username": "cipusher"' in out
     assert '"repositories/tools/content/read"' in out
+
+
+@pytest.mark.parametrize("documented_server", [()], indirect=True)
+def test_authentication_page(documented_server: Server, tmp_path: Path) -> None:
+    require("skopeo")
+    image_layout(tmp_path / "hello", make_image(seed=8), "latest")
+    out = run_page("authentication.md", documented_server, tmp_path, [])
+    assert "Login Succeeded" in out
+    assert 'Bearer realm="http://myregistry1.localhost:5000/oauth2/token"' in out
+    assert "does not allow anonymous pull" in out
+    assert '{"name": "hello", "tags": ["latest"]}' in out
+    assert out.rstrip().endswith("true")  # anonymous pull is on
