@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.containers import Tools, describe, ok
-from tests.support.management import API, Management
+from tests.support.management import Management
 from tests.support.oci import image_layout, make_image
 from tests.support.server import Server
 from tests.support.tools import require
@@ -39,41 +39,14 @@ def tools_for(tmp_path: Path, name: str, *programs: str) -> Tools:
 
 def identity(mgmt: Management, name: str, kind: str) -> tuple[str, str]:
     """(user name, password) of a new identity of `kind` that may pull and push on `name`."""
-    path = mgmt.path(name)
     if kind == "admin":
         mgmt.update(name, adminUserEnabled=True)
-        body = mgmt.http.post(path + "/listCredentials", params=API).json()
-        return body["username"], body["passwords"][1]["value"]
+        username, _, password2 = mgmt.credentials(name)
+        return username, password2
     if kind == "token":
-        return scoped_token(
-            mgmt, name, "ci-pusher", ["repositories/*/content/read", "repositories/*/content/write"]
-        )
-    r = mgmt.http.post(
-        f"/subscriptions/{mgmt.subscription}/providers/Moorage.Identity/servicePrincipals",
-        params={"api-version": "2024-11-01"},
-        json={"displayName": "pusher", "role": "AcrPush", "scopes": [path]},
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["appId"], r.json()["password"]
-
-
-def scoped_token(mgmt: Management, name: str, token: str, actions: list[str]) -> tuple[str, str]:
-    path = mgmt.path(name)
-    r = mgmt.http.put(
-        f"{path}/scopeMaps/{token}-map", params=API, json={"properties": {"actions": actions}}
-    )
-    assert r.status_code == 201, r.text
-    r = mgmt.http.put(
-        f"{path}/tokens/{token}",
-        params=API,
-        json={"properties": {"scopeMapId": f"{path}/scopeMaps/{token}-map"}},
-    )
-    assert r.status_code == 201, r.text
-    r = mgmt.http.post(
-        f"{path}/generateCredentials", params=API, json={"tokenId": f"{path}/tokens/{token}"}
-    )
-    assert r.status_code == 200, r.text
-    return token, r.json()["passwords"][0]["value"]
+        pushes = ["repositories/*/content/read", "repositories/*/content/write"]
+        return mgmt.scoped_token(name, "ci-pusher", pushes)
+    return mgmt.principal("AcrPush", mgmt.path(name))
 
 
 @pytest.mark.parametrize("kind", ["admin", "token", "principal"])
@@ -116,8 +89,8 @@ def test_a_scoped_token_cannot_push_to_another_repository(
     mgmt: Management, tmp_path: Path, tool: str
 ) -> None:
     name, login_server = registry(mgmt)
-    username, password = scoped_token(
-        mgmt, name, "appci", ["repositories/app/content/read", "repositories/app/content/write"]
+    username, password = mgmt.scoped_token(
+        name, "appci", ["repositories/app/content/read", "repositories/app/content/write"]
     )
     layout = image_layout(tmp_path / "img", make_image(seed=32, layers=1), "v1")
     with tools_for(tmp_path, name, "skopeo", tool) as tools:

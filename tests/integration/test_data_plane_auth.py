@@ -113,23 +113,6 @@ def challenge(r: httpx.Response) -> dict[str, str]:
     return parts
 
 
-def credentials(mgmt: Management, name: str) -> tuple[str, str, str]:
-    r = mgmt.http.post(mgmt.path(name) + "/listCredentials", params=API)
-    assert r.status_code == 200, r.text
-    body = r.json()
-    return body["username"], body["passwords"][0]["value"], body["passwords"][1]["value"]
-
-
-def principal(mgmt: Management, role: str, scope: str) -> tuple[str, str]:
-    r = mgmt.http.post(
-        f"/subscriptions/{mgmt.subscription}/providers/Moorage.Identity/servicePrincipals",
-        params={"api-version": "2024-11-01"},
-        json={"displayName": f"sp-{role}", "role": role, "scopes": [scope]},
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["appId"], r.json()["password"]
-
-
 # -- the challenge -------------------------------------------------------------------------
 
 
@@ -184,7 +167,7 @@ def test_every_v2_route_needs_an_identity(shared_server: Server) -> None:
 
 def test_admin_user_basic_and_token_flow(shared_server: Server, mgmt: Management) -> None:
     name = new_registry(mgmt, adminUserEnabled=True)
-    username, password, password2 = credentials(mgmt, name)
+    username, password, password2 = mgmt.credentials(name)
     assert username == name
     with Registry(shared_server, name) as reg:
         assert reg.push("team/app", (username, password)).status_code == 201
@@ -224,7 +207,7 @@ def test_admin_user_basic_and_token_flow(shared_server: Server, mgmt: Management
 
 def test_regenerated_password_replaces_the_old_one(shared_server: Server, mgmt: Management) -> None:
     name = new_registry(mgmt, adminUserEnabled=True)
-    username, old, second = credentials(mgmt, name)
+    username, old, second = mgmt.credentials(name)
     r = mgmt.http.post(
         mgmt.path(name) + "/regenerateCredential", params=API, json={"name": "password"}
     )
@@ -239,7 +222,7 @@ def test_regenerated_password_replaces_the_old_one(shared_server: Server, mgmt: 
 
 def test_token_post_password_and_refresh_grants(shared_server: Server, mgmt: Management) -> None:
     name = new_registry(mgmt, adminUserEnabled=True)
-    username, password, _ = credentials(mgmt, name)
+    username, password, _ = mgmt.credentials(name)
     with Registry(shared_server, name) as reg:
         r = reg.request(
             "POST",
@@ -299,7 +282,7 @@ def test_bad_token_requests_name_the_field(
     shared_server: Server, mgmt: Management, params: dict[str, str], words: str
 ) -> None:
     name = new_registry(mgmt, adminUserEnabled=True)
-    username, password, _ = credentials(mgmt, name)
+    username, password, _ = mgmt.credentials(name)
     with Registry(shared_server, name) as reg:
         r = reg.request("GET", "/oauth2/token", params=params, auth=(username, password))
         assert words in error_of(r, 400, "INVALID_REQUEST")["message"]
@@ -312,7 +295,7 @@ def test_a_token_of_one_registry_is_refused_by_another(
 ) -> None:
     first = new_registry(mgmt, adminUserEnabled=True)
     second = new_registry(mgmt, adminUserEnabled=True)
-    username, password, _ = credentials(mgmt, first)
+    username, password, _ = mgmt.credentials(first)
     with Registry(shared_server, first) as a, Registry(shared_server, second) as b:
         token = a.token("repository:app:pull", (username, password))
         r = b.request("GET", "/v2/app/tags/list", headers=bearer(token))
@@ -322,7 +305,7 @@ def test_a_token_of_one_registry_is_refused_by_another(
 
 def test_tampered_and_foreign_tokens_are_refused(shared_server: Server, mgmt: Management) -> None:
     name = new_registry(mgmt, adminUserEnabled=True)
-    username, password, _ = credentials(mgmt, name)
+    username, password, _ = mgmt.credentials(name)
     with Registry(shared_server, name) as reg:
         token = reg.token("repository:app:pull", (username, password))
         head, _, signature = token.split(".")
@@ -349,7 +332,7 @@ def test_roles_of_service_principals(shared_server: Server, mgmt: Management) ->
     name = new_registry(mgmt)
     scope = mgmt.path(name)
     puller, pusher, deleter = (
-        principal(mgmt, role, scope) for role in ("AcrPull", "AcrPush", "AcrDelete")
+        mgmt.principal(role, scope) for role in ("AcrPull", "AcrPush", "AcrDelete")
     )
     with Registry(shared_server, name) as reg:
         assert reg.push("app", pusher).status_code == 201
@@ -377,7 +360,7 @@ def test_exchange_of_an_identity_token(shared_server: Server, mgmt: Management) 
     """The cloud's flow (az acr login, the azure-containerregistry SDK): an identity-endpoint
     token -> refresh token -> access token."""
     name = new_registry(mgmt)
-    app_id, secret = principal(mgmt, "AcrPush", mgmt.path(name))
+    app_id, secret = mgmt.principal("AcrPush", mgmt.path(name))
     tenant = shared_server.owner["tenant"]
     aad = token_for(shared_server, app_id, secret, tenant)
     with Registry(shared_server, name) as reg:
@@ -522,7 +505,7 @@ def test_anonymous_pull_needs_standard_or_premium(mgmt: Management) -> None:
 
 def test_failed_logins_are_slowed_per_address(shared_server: Server, mgmt: Management) -> None:
     name = new_registry(mgmt, adminUserEnabled=True)
-    username, password, _ = credentials(mgmt, name)
+    username, password, _ = mgmt.credentials(name)
     with Registry(shared_server, name, source="127.0.0.9") as attacker:
         answers = []
         for attempt in range(7):
@@ -549,23 +532,7 @@ def test_a_mount_needs_pull_on_the_source(shared_server: Server, mgmt: Managemen
     yourself), as the spec says for a mount that cannot happen; never a 201 that would hand the
     caller a blob of a repository it may not read."""
     name = new_registry(mgmt)
-    path = mgmt.path(name)
-    r = mgmt.http.put(
-        f"{path}/scopeMaps/dest-only",
-        params=API,
-        json={"properties": {"actions": ["repositories/dest/content/write"]}},
-    )
-    assert r.status_code == 201, r.text
-    r = mgmt.http.put(
-        f"{path}/tokens/dest-pusher",
-        params=API,
-        json={"properties": {"scopeMapId": f"{path}/scopeMaps/dest-only"}},
-    )
-    assert r.status_code == 201, r.text
-    r = mgmt.http.post(
-        f"{path}/generateCredentials", params=API, json={"tokenId": f"{path}/tokens/dest-pusher"}
-    )
-    pusher = ("dest-pusher", r.json()["passwords"][0]["value"])
+    pusher = mgmt.scoped_token(name, "dest-pusher", ["repositories/dest/content/write"])
     owner = owner_auth(shared_server)
     secret = b"only for readers of src " + secrets.token_bytes(16)
     digest = digest_of(secret)

@@ -75,6 +75,43 @@ class Management:
         assert r.status_code == 200, r.text
         return dict(r.json())
 
+    def credentials(self, name: str) -> tuple[str, str, str]:
+        """The admin user's name and its two passwords."""
+        r = self.http.post(self.path(name) + "/listCredentials", params=API)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return body["username"], body["passwords"][0]["value"], body["passwords"][1]["value"]
+
+    def principal(self, role: str, scope: str) -> tuple[str, str]:
+        """A new service principal holding `role` on `scope`: (appId, secret)."""
+        r = self.http.post(
+            f"/subscriptions/{self.subscription}/providers/Moorage.Identity/servicePrincipals",
+            params={"api-version": "2024-11-01"},
+            json={"displayName": f"sp-{role}", "role": role, "scopes": [scope]},
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["appId"], r.json()["password"]
+
+    def scoped_token(self, name: str, token: str, actions: list[str]) -> tuple[str, str]:
+        """A new token of registry `name` with its own scope map of `actions`:
+        (token name, password1)."""
+        path = self.path(name)
+        r = self.http.put(
+            f"{path}/scopeMaps/{token}-map", params=API, json={"properties": {"actions": actions}}
+        )
+        assert r.status_code == 201, r.text
+        r = self.http.put(
+            f"{path}/tokens/{token}",
+            params=API,
+            json={"properties": {"scopeMapId": f"{path}/scopeMaps/{token}-map"}},
+        )
+        assert r.status_code == 201, r.text
+        r = self.http.post(
+            f"{path}/generateCredentials", params=API, json={"tokenId": f"{path}/tokens/{token}"}
+        )
+        assert r.status_code == 200, r.text
+        return token, r.json()["passwords"][0]["value"]
+
     def close(self) -> None:
         self.http.close()
 

@@ -128,20 +128,10 @@ class PrincipalStore:
     async def authenticate(self, app_id: str, secret: str) -> ServicePrincipal | None:
         """The principal when `secret` is its secret; None otherwise. An unknown client id
         costs as much as a wrong secret."""
-        async with self._db.read() as conn:
-            row = (
-                await conn.execute(
-                    select(*_COLUMNS, service_principals.c.secret_hash).where(
-                        service_principals.c.app_id == _key(app_id)
-                    )
-                )
-            ).first()
-        if row is None:
-            await self._argon2(verify_unknown, secret)
+        found = await self.login(app_id)
+        if not await self.verify(found[1] if found else None, secret):
             return None
-        if not await self._argon2(verify_secret, row.secret_hash, secret):
-            return None
-        return _principal(row)
+        return found[0] if found else None
 
     async def login(self, app_id: str) -> tuple[ServicePrincipal, str] | None:
         """The principal and its secret's hash, for a caller that verifies it alongside other

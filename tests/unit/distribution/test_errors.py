@@ -53,6 +53,7 @@ NOT_DATA_PLANE = {
     domain.AdminUserDisabled,
     domain.DefaultRegistryKept,
     domain.PremiumSkuRequired,
+    domain.SkuFeatureUnavailable,
     domain.RuleLimitExceeded,
     domain.IPRuleNotFound,
     domain.InvalidIPRule,
