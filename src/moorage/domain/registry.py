@@ -43,9 +43,44 @@ class IPRule:
 
 
 @dataclass(frozen=True, slots=True)
+class VirtualNetworkRule:
+    """Traffic from a subnet is admitted on the public endpoint (while public access is on)."""
+
+    subnet_id: str
+    """The subnet's resource id: .../virtualNetworks/<vnet>/subnets/<subnet>."""
+    address_prefix: str
+    """The subnet's address range (canonical CIDR), what the gate matches."""
+    action: str = "Allow"
+
+
+@dataclass(frozen=True, slots=True)
 class NetworkRuleSet:
     default_action: DefaultAction = DefaultAction.ALLOW
     ip_rules: tuple[IPRule, ...] = ()
+    virtual_network_rules: tuple[VirtualNetworkRule, ...] = ()
+
+
+class ConnectionStatus(StrEnum):
+    """A private endpoint connection's state, as the cloud names them."""
+
+    PENDING = "Pending"
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+    DISCONNECTED = "Disconnected"
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateEndpointConnection:
+    """A registry's connection to a private endpoint (a listener of the service)."""
+
+    name: str
+    private_endpoint: str | None
+    """The endpoint's name; None once the endpoint is deleted (the connection is Disconnected)."""
+    private_endpoint_id: str | None
+    """The endpoint's resource id."""
+    status: ConnectionStatus
+    description: str | None = None
+    actions_required: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +102,7 @@ class Registry:
     zone_redundancy: str = "Disabled"
     network_rule_bypass_options: str = "AzureServices"
     etag: str = ""
+    private_endpoint_connections: tuple[PrivateEndpointConnection, ...] = ()
 
     @property
     def resource_id(self) -> str:

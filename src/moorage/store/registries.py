@@ -16,21 +16,34 @@ from moorage.domain.errors import (
     RegistryExists,
     RegistryNotFound,
 )
+from moorage.domain.networks import private_endpoint_id, subnet_id
 from moorage.domain.registry import (
+    ConnectionStatus,
     DefaultAction,
     IPRule,
     NetworkRuleSet,
+    PrivateEndpointConnection,
     PublicNetworkAccess,
     Registry,
     RegistryChanges,
     Sku,
+    VirtualNetworkRule,
     check_anonymous_pull,
     check_network_settings,
     check_registry_name,
     login_server,
 )
 from moorage.store.database import Database
-from moorage.store.schema import ip_rules, registries, resource_groups
+from moorage.store.schema import (
+    ip_rules,
+    private_endpoint_connections,
+    private_endpoints,
+    registries,
+    resource_groups,
+    subnets,
+    virtual_network_rules,
+    virtual_networks,
+)
 from moorage.store.types import as_utc, utcnow
 
 
@@ -345,6 +358,9 @@ class RegistryStore:
                     .order_by(ip_rules.c.id)
                 )
             ).all()
+            ids = [r["id"] for r in rows]
+            connections = await _connections(conn, ids)
+            vnet_rules = await _virtual_network_rules(conn, ids)
         now = utcnow()
         rules: dict[int, list[IPRule]] = {}
         for registry_id, value, action, expires_at in rule_rows:
@@ -360,7 +376,9 @@ class RegistryStore:
                 sku=Sku(r["sku"]),
                 public_network_access=PublicNetworkAccess(r["public_network_access"]),
                 network_rule_set=NetworkRuleSet(
-                    DefaultAction(r["default_action"]), tuple(rules.get(r["id"], ()))
+                    DefaultAction(r["default_action"]),
+                    tuple(rules.get(r["id"], ())),
+                    tuple(vnet_rules.get(r["id"], ())),
                 ),
                 created_at=as_utc(r["created_at"]),
                 tags=dict(r["tags"] or {}),
@@ -372,6 +390,7 @@ class RegistryStore:
                 zone_redundancy=r["zone_redundancy"],
                 network_rule_bypass_options=r["network_rule_bypass_options"],
                 etag=r["etag"],
+                private_endpoint_connections=tuple(connections.get(r["id"], ())),
             )
             for r in rows
         ]
@@ -391,3 +410,93 @@ async def _live_rule_count(conn: AsyncConnection, registry_id: int) -> int:
             )
         ).scalar_one()
     )
+
+
+async def _connections(
+    conn: AsyncConnection, registry_ids: list[int]
+) -> dict[int, list[PrivateEndpointConnection]]:
+    """Private endpoint connections of these registries, oldest first."""
+    c, e, g = private_endpoint_connections, private_endpoints, resource_groups
+    rows = await conn.execute(
+        select(
+            c.c.registry_id,
+            c.c.name,
+            c.c.status,
+            c.c.description,
+            c.c.actions_required,
+            e.c.name.label("endpoint"),
+            g.c.subscription_id,
+            g.c.name.label("group"),
+        )
+        .select_from(
+            c.outerjoin(e, e.c.id == c.c.private_endpoint_id).outerjoin(
+                g, g.c.id == e.c.resource_group_id
+            )
+        )
+        .where(c.c.registry_id.in_(registry_ids))
+        .order_by(c.c.created_at, c.c.id)
+    )
+    found: dict[int, list[PrivateEndpointConnection]] = {}
+    for row in rows:
+        endpoint = row.endpoint
+        found.setdefault(row.registry_id, []).append(
+            PrivateEndpointConnection(
+                name=row.name,
+                private_endpoint=endpoint,
+                private_endpoint_id=None
+                if endpoint is None
+                else private_endpoint_id(row.subscription_id, row.group, endpoint),
+                # An endpoint deleted under an Approved connection leaves it Disconnected.
+                status=ConnectionStatus.DISCONNECTED
+                if endpoint is None
+                else ConnectionStatus(row.status),
+                description=row.description,
+                actions_required=row.actions_required,
+            )
+        )
+    return found
+
+
+async def _virtual_network_rules(
+    conn: AsyncConnection, registry_ids: list[int]
+) -> dict[int, list[VirtualNetworkRule]]:
+    rule, sn, vn, g = virtual_network_rules, subnets, virtual_networks, resource_groups
+    rows = await conn.execute(
+        select(
+            rule.c.registry_id,
+            rule.c.action,
+            sn.c.name.label("subnet"),
+            sn.c.address_prefix,
+            vn.c.name.label("vnet"),
+            g.c.subscription_id,
+            g.c.name.label("group"),
+        )
+        .select_from(
+            rule.join(sn, sn.c.id == rule.c.subnet_id)
+            .join(vn, vn.c.id == sn.c.virtual_network_id)
+            .join(g, g.c.id == vn.c.resource_group_id)
+        )
+        .where(rule.c.registry_id.in_(registry_ids))
+        .order_by(rule.c.created_at, rule.c.subnet_id)
+    )
+    found: dict[int, list[VirtualNetworkRule]] = {}
+    for row in rows:
+        found.setdefault(row.registry_id, []).append(
+            VirtualNetworkRule(
+                subnet_id(row.subscription_id, row.group, row.vnet, row.subnet),
+                row.address_prefix,
+                row.action,
+            )
+        )
+    return found
+
+
+async def touch(conn: AsyncConnection, registry_ids: list[int]) -> None:
+    """Give these registries a new etag inside the caller's transaction: a change to something
+    their policy depends on (a connection, a subnet's range) must reach the gate."""
+    if registry_ids:
+        await conn.execute(
+            update(registries)
+            .where(registries.c.id.in_(registry_ids))
+            .values(etag=_etag(), updated_at=utcnow())
+        )

@@ -217,6 +217,90 @@ access_denial_counts = Table(
     Index("ix_access_denial_counts_registry_id_last_at", "registry_id", "last_at"),
 )
 
+# Private endpoints: named listeners (address and port) the service serves besides the public one.
+private_endpoints = Table(
+    "private_endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("resource_group_id", ForeignKey("resource_groups.id"), nullable=False, index=True),
+    Column("name", String(80), nullable=False),
+    # Lower-cased: a listener's name is unique in the service, whatever its group.
+    Column("name_key", String(80), nullable=False, unique=True),
+    Column("address", String(64), nullable=False),
+    Column("port", Integer, nullable=False),
+    # "serve" for endpoints declared with `moorage serve --private-endpoint`, "api" otherwise.
+    Column("origin", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("address", "port"),
+)
+
+# A registry's connection to a private endpoint, in the cloud's states: Pending, Approved,
+# Rejected, Disconnected (the endpoint is gone). Requests on the endpoint's listener are served
+# only while it is Approved.
+private_endpoint_connections = Table(
+    "private_endpoint_connections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "registry_id", ForeignKey("registries.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("name", String(80), nullable=False),
+    Column("name_key", String(80), nullable=False),
+    Column(
+        "private_endpoint_id",
+        ForeignKey("private_endpoints.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
+    Column("status", String(16), nullable=False),
+    Column("description", String(256), nullable=True),
+    Column("actions_required", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("registry_id", "name_key"),
+)
+
+# Virtual networks and their subnets (address prefixes), for service-endpoint rules.
+virtual_networks = Table(
+    "virtual_networks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("resource_group_id", ForeignKey("resource_groups.id"), nullable=False, index=True),
+    Column("name", String(80), nullable=False),
+    Column("name_key", String(80), nullable=False),
+    Column("address_prefixes", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("resource_group_id", "name_key"),
+)
+
+subnets = Table(
+    "subnets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "virtual_network_id",
+        ForeignKey("virtual_networks.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(80), nullable=False),
+    Column("name_key", String(80), nullable=False),
+    Column("address_prefix", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("virtual_network_id", "name_key"),
+)
+
+# A registry's virtual-network rule: traffic from the subnet is admitted on the public endpoint
+# (while public access is Enabled).
+virtual_network_rules = Table(
+    "virtual_network_rules",
+    metadata,
+    Column("registry_id", ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True),
+    Column("subnet_id", ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True),
+    Column("action", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_virtual_network_rules_subnet_id", "subnet_id"),
+)
+
 repositories = Table(
     "repositories",
     metadata,
