@@ -1,12 +1,21 @@
 """TLS for `--tls` without the user's own certificate: a local CA made once in data_dir/tls,
 and a server certificate it signs, re-issued when the names asked for change or it nears its
-end. Clients trust ca.pem (the Azure tools through REQUESTS_CA_BUNDLE)."""
+end. Clients trust ca.pem (the Azure tools through REQUESTS_CA_BUNDLE).
+
+Every registry answers at its login server `<name>.<suffix>`, by default `<name>.localhost`,
+which no certificate on disk can name: OpenSSL ignores a wildcard over one label
+("*.localhost"). So a client that asks (SNI) for a login server gets a certificate for that
+exact name, signed by the local CA for the server's key and kept in memory only."""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
+import os
 import secrets
 import ssl
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,11 +27,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from moorage.auth.files import private_dir, replace_private, replace_public
+from moorage.domain.errors import InvalidRegistryName
+from moorage.domain.registry import check_registry_name
+
+log = logging.getLogger("moorage.auth")
 
 CA_DAYS = 3650
 SERVER_DAYS = 397  # the longest lifetime browsers accept
 RENEW_BEFORE = timedelta(days=30)
 BACKDATE = timedelta(minutes=5)  # tolerate clients whose clock is a little behind
+LOGIN_SERVER_CERTIFICATES = 1024  # login-server names whose context is kept (least recent go)
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -31,6 +45,7 @@ class TlsFiles:
     cert: Path
     key: Path
     ca: Path | None  # None when the user brought their own certificate
+    ca_key: Path | None = None  # the local CA's key, which signs login-server certificates
 
 
 def ensure_local_tls(
@@ -39,17 +54,154 @@ def ensure_local_tls(
     directory = private_dir(data_dir / "tls")
     ca_cert, ca_key = _ensure_ca(directory / "ca.pem", directory / "ca-key.pem")
     names, ips = wanted_names(hostnames, addresses)
-    files = TlsFiles(directory / "server.pem", directory / "server-key.pem", directory / "ca.pem")
+    files = TlsFiles(
+        directory / "server.pem",
+        directory / "server-key.pem",
+        directory / "ca.pem",
+        directory / "ca-key.pem",
+    )
     if not _still_good(files, ca_cert, names, ips):
         _issue_server(files, ca_cert, ca_key, names, ips)
     return files
 
 
-def server_ssl_context(files: TlsFiles) -> ssl.SSLContext:
+def server_ssl_context(files: TlsFiles, *, login_server_suffix: str = "") -> ssl.SSLContext:
+    """The server's context for `files`. With the local CA and a login-server suffix, a client
+    asking for `<registry name>.<suffix host>` gets that name's certificate; a user's own
+    certificate is served as is, for every name."""
+    context = _new_context()
+    context.load_cert_chain(files.cert, files.key)
+    if files.ca is not None and files.ca_key is not None and login_server_suffix:
+        context.sni_callback = LoginServerCertificates(files, login_server_suffix).choose
+    return context
+
+
+class LoginServerCertificates:
+    """A context per login server, made when a client first asks for it (SNI): the base
+    certificate's names and lifetime plus the login server's exact name, for the same server
+    key (no key is made), signed by the local CA. Kept in memory, the `capacity` most recently
+    asked for; any other name gets the base certificate."""
+
+    def __init__(
+        self,
+        files: TlsFiles,
+        login_server_suffix: str,
+        *,
+        capacity: int = LOGIN_SERVER_CERTIFICATES,
+    ) -> None:
+        if files.ca_key is None:
+            raise ValueError("login-server certificates need the local CA's key")
+        if capacity < 1:
+            raise ValueError(f"capacity {capacity} is not a positive number of certificates")
+        host = _strip_port(login_server_suffix.strip()).rstrip(".").lower()
+        self._suffix_host = "" if _is_ip(host) else host  # "<name>.10.0.0.1" is no host name
+        self._base = x509.load_pem_x509_certificate(files.cert.read_bytes())
+        self._key_pem = files.key.read_bytes()
+        self._ca_key = _load_ec_key(files.ca_key)
+        self._capacity = capacity
+        self._contexts: OrderedDict[str, ssl.SSLContext] = OrderedDict()
+        self._lock = threading.Lock()  # handshakes may run on several threads
+
+    def __len__(self) -> int:
+        return len(self._contexts)
+
+    def login_server(self, server_name: str | None) -> str | None:
+        """`server_name` lower-cased when it is `<registry name>.<suffix host>`, else None."""
+        if not server_name or not self._suffix_host:
+            return None
+        label, _, host = server_name.lower().partition(".")
+        # isalnum() as well: the name rule's `$` would let a trailing newline through.
+        if host != self._suffix_host or not (label.isascii() and label.isalnum()):
+            return None
+        try:
+            check_registry_name(label)
+        except InvalidRegistryName:
+            return None
+        return f"{label}.{host}"
+
+    def context_for(self, server_name: str | None) -> ssl.SSLContext | None:
+        """The context naming `server_name` when it is a login server's, else None."""
+        name = self.login_server(server_name)
+        if name is None:
+            return None
+        with self._lock:  # held while making one (about a millisecond): each name made once
+            context = self._contexts.get(name)
+            if context is None:
+                context = _context_from_memory(self._issue(name), self._key_pem)
+                self._contexts[name] = context
+                if len(self._contexts) > self._capacity:
+                    self._contexts.popitem(last=False)
+            else:
+                self._contexts.move_to_end(name)
+            return context
+
+    def choose(self, connection: ssl.SSLObject, server_name: str | None, _: ssl.SSLContext) -> None:
+        """The SNI callback: switch a login server's connection to its own certificate."""
+        try:
+            context = self.context_for(server_name)
+        except (OSError, ValueError):  # ssl.SSLError is an OSError; serve the base certificate
+            log.exception("no certificate for login server %r; serving the base one", server_name)
+            return
+        if context is not None:
+            connection.context = context
+
+    def _issue(self, name: str) -> bytes:
+        base = self._base
+        san = base.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        wanted = x509.DNSName(name)
+        entries = [wanted, *(entry for entry in san if entry != wanted)]
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(base.subject)
+            .issuer_name(base.issuer)
+            .public_key(base.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(base.not_valid_before_utc)
+            .not_valid_after(base.not_valid_after_utc)
+            .add_extension(x509.SubjectAlternativeName(entries), critical=False)
+        )
+        for extension in base.extensions:
+            if not isinstance(extension.value, x509.SubjectAlternativeName):
+                builder = builder.add_extension(extension.value, extension.critical)
+        return builder.sign(self._ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def _new_context() -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(files.cert, files.key)
     return context
+
+
+def _context_from_memory(cert_pem: bytes, key_pem: bytes) -> ssl.SSLContext:
+    """ssl loads a certificate and key from paths only: hand them over as /dev/fd/N, so that
+    nothing is written to disk. A memfd on Linux (read twice: certificate, then key); a pipe
+    each elsewhere (read once; both are far smaller than a pipe's buffer)."""
+    context = _new_context()
+    fds: list[int] = []
+    try:
+        if hasattr(os, "memfd_create"):
+            fds.append(os.memfd_create("moorage-tls", os.MFD_CLOEXEC))
+            os.write(fds[0], cert_pem + key_pem)
+            context.load_cert_chain(f"/dev/fd/{fds[0]}")
+        else:
+            for data in (cert_pem, key_pem):
+                read, write = os.pipe()
+                fds.append(read)
+                with open(write, "wb") as writer:
+                    writer.write(data)
+            context.load_cert_chain(f"/dev/fd/{fds[0]}", f"/dev/fd/{fds[1]}")
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return context
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def wanted_names(
@@ -103,11 +255,7 @@ def _ensure_ca(
                 f"{key_path} is missing while {cert_path} exists; restore the key, or remove "
                 f"{cert_path} to make a new CA (clients must then trust the new one)"
             )
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise RuntimeError(f"{key_path} is not the EC key of a moorage CA")
-        return cert, key
+        return x509.load_pem_x509_certificate(cert_path.read_bytes()), _load_ec_key(key_path)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
@@ -222,6 +370,13 @@ def _issue_server(
     # Key first: a crash in between leaves a pair that does not match, re-issued next start.
     replace_private(files.key, _key_pem(key))
     replace_public(files.cert, cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _load_ec_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise RuntimeError(f"{path} is not the EC key of a moorage CA")
+    return key
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:

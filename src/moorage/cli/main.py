@@ -129,7 +129,8 @@ def serve(
 
 
 def _tls(settings: Settings) -> tuple[ssl.SSLContext | None, Path | None]:
-    """The server's TLS context, and the CA clients must trust when moorage made it."""
+    """The server's TLS context, and the CA clients must trust when moorage made it. With that
+    CA, each login server `<name>.<suffix>` gets its own certificate (SNI), made on demand."""
     from moorage.app import prepare_data_dir
     from moorage.auth.tls import TlsFiles, ensure_local_tls, server_ssl_context
 
@@ -142,7 +143,7 @@ def _tls(settings: Settings) -> tuple[ssl.SSLContext | None, Path | None]:
         names = [n for n in {"localhost", settings.suffix.split(":")[0]} if n]
         addresses = [settings.host] if _is_address(settings.host) else []
         files = ensure_local_tls(settings.data_dir, names, addresses)
-    return server_ssl_context(files), files.ca
+    return server_ssl_context(files, login_server_suffix=settings.suffix), files.ca
 
 
 def _is_address(host: str) -> bool:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 import stat
 from collections.abc import Sequence
@@ -12,7 +13,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from moorage.auth.tls import TlsFiles, ensure_local_tls, server_ssl_context, wanted_names
+from moorage.auth import tls
+from moorage.auth.tls import (
+    LoginServerCertificates,
+    TlsFiles,
+    ensure_local_tls,
+    server_ssl_context,
+    wanted_names,
+)
 
 
 def _san(path: Path) -> tuple[set[str], set[str]]:
@@ -26,7 +34,10 @@ def _san(path: Path) -> tuple[set[str], set[str]]:
 def test_files_are_made_with_owner_only_keys(tmp_path: Path) -> None:
     files = ensure_local_tls(tmp_path, ["registry.example.com:5443"], ["192.0.2.7"])
     assert files == TlsFiles(
-        tmp_path / "tls/server.pem", tmp_path / "tls/server-key.pem", tmp_path / "tls/ca.pem"
+        tmp_path / "tls/server.pem",
+        tmp_path / "tls/server-key.pem",
+        tmp_path / "tls/ca.pem",
+        tmp_path / "tls/ca-key.pem",
     )
     for key in (files.key, tmp_path / "tls/ca-key.pem"):
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
@@ -174,3 +185,166 @@ async def test_real_handshake(tmp_path: Path, server_hostname: str) -> None:
 def test_context_refuses_old_tls(tmp_path: Path) -> None:
     context = server_ssl_context(ensure_local_tls(tmp_path, [], []))
     assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
+
+
+async def _greet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.write(b"hello")
+    await writer.drain()
+    writer.close()
+
+
+async def _served_names(port: int, cafile: Path, server_hostname: str) -> set[str]:
+    """The DNS names of the certificate served for `server_hostname`, verified against
+    `cafile` (SSLCertVerificationError when it does not name `server_hostname`)."""
+    context = ssl.create_default_context(cafile=str(cafile))
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port, ssl=context, server_hostname=server_hostname
+    )
+    try:
+        assert await reader.readexactly(5) == b"hello"
+        peer = writer.get_extra_info("peercert")
+        return {value for kind, value in peer["subjectAltName"] if kind == "DNS"}
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+@pytest.mark.parametrize("memory", ["memfd", "pipes"])
+async def test_each_login_server_gets_its_own_certificate(
+    tmp_path: Path, memory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if memory == "pipes":  # what systems without memfd_create use
+        monkeypatch.delattr(os, "memfd_create", raising=False)
+    files = ensure_local_tls(tmp_path, ["localhost"], [])
+    assert files.ca is not None
+    context = server_ssl_context(files, login_server_suffix="localhost:5443")
+    server = await asyncio.start_server(_greet, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        assert await _served_names(port, files.ca, "myregistry1.localhost") == {
+            "myregistry1.localhost",
+            "localhost",
+        }
+        assert await _served_names(port, files.ca, "MyRegistry2.LOCALHOST") == {
+            "myregistry2.localhost",
+            "localhost",
+        }
+        assert await _served_names(port, files.ca, "localhost") == {"localhost"}
+        # Not <registry name>.localhost: the base certificate, which does not name them.
+        for other in [
+            "evil.example",
+            "a.b.localhost",
+            "myregistry1.b.localhost",
+            "abcd.localhost",  # 4 characters
+            f"{'a' * 51}.localhost",  # 51
+            "my-registry.localhost",
+            "myregistry1.localhost.evil.example",
+            "myregistry1.localhostx",
+        ]:
+            with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
+                await _served_names(port, files.ca, other)
+    assert sorted(p.name for p in (tmp_path / "tls").iterdir()) == [
+        "ca-key.pem",
+        "ca.pem",
+        "server-key.pem",
+        "server.pem",
+    ]  # nothing written per name
+
+
+def test_a_login_server_certificate_is_the_base_one_with_its_name(tmp_path: Path) -> None:
+    files = ensure_local_tls(tmp_path, ["reg.example.com:443"], ["192.0.2.7"])
+    assert files.ca is not None
+    issued = LoginServerCertificates(files, "reg.example.com:443")._issue(
+        "myregistry1.reg.example.com"
+    )
+    cert = x509.load_pem_x509_certificate(issued)
+    base = x509.load_pem_x509_certificate(files.cert.read_bytes())
+    cert.verify_directly_issued_by(x509.load_pem_x509_certificate(files.ca.read_bytes()))
+    assert cert.public_key() == base.public_key()  # the same server key
+    assert cert.not_valid_before_utc == base.not_valid_before_utc
+    assert cert.not_valid_after_utc == base.not_valid_after_utc
+    assert cert.serial_number != base.serial_number
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    base_san = base.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert next(iter(san)) == x509.DNSName("myregistry1.reg.example.com")
+    assert set(san) == set(base_san) | {x509.DNSName("myregistry1.reg.example.com")}
+    others = {e.oid: e for e in cert.extensions if e.oid != san.oid}
+    assert others == {e.oid: e for e in base.extensions if e.oid != san.oid}
+
+
+@pytest.mark.parametrize(
+    ("suffix", "server_name", "login_server"),
+    [
+        ("localhost:5000", "myregistry1.localhost", "myregistry1.localhost"),
+        ("localhost", "MyRegistry1.LocalHost", "myregistry1.localhost"),
+        ("reg.example.com:443", "abcde.reg.example.com", "abcde.reg.example.com"),
+        ("reg.example.com.", "abcde.reg.example.com", "abcde.reg.example.com"),
+        ("localhost", "abcde.reg.example.com", None),
+        ("localhost", "localhost", None),
+        ("localhost", None, None),
+        ("localhost", "", None),
+        ("localhost", "abcde\n.localhost", None),
+        ("localhost", "abcdé.localhost", None),
+        ("localhost", ".localhost", None),
+        ("10.0.0.1:5000", "abcde.10.0.0.1", None),  # an address is no suffix for names
+        ("", "abcde.localhost", None),
+    ],
+)
+def test_login_server_names(
+    tmp_path: Path, suffix: str, server_name: str | None, login_server: str | None
+) -> None:
+    certificates = LoginServerCertificates(ensure_local_tls(tmp_path, [], []), suffix)
+    assert certificates.login_server(server_name) == login_server
+    assert (certificates.context_for(server_name) is None) == (login_server is None)
+
+
+def test_the_cache_is_bounded_least_recent_first(tmp_path: Path) -> None:
+    certificates = LoginServerCertificates(
+        ensure_local_tls(tmp_path, [], []), "localhost", capacity=2
+    )
+    first = certificates.context_for("registry1.localhost")
+    second = certificates.context_for("registry2.localhost")
+    assert first is not None and second is not None
+    assert certificates.context_for("REGISTRY1.localhost") is first  # cached, now most recent
+    certificates.context_for("registry3.localhost")  # evicts registry2
+    assert len(certificates) == 2
+    assert certificates.context_for("registry1.localhost") is first
+    assert certificates.context_for("registry2.localhost") is not second  # made again
+    assert len(certificates) == 2
+
+
+async def test_a_users_certificate_is_served_as_is(tmp_path: Path) -> None:
+    theirs = ensure_local_tls(tmp_path / "their-pki", ["localhost"], [])
+    assert theirs.ca is not None
+    context = server_ssl_context(
+        TlsFiles(theirs.cert, theirs.key, None), login_server_suffix="localhost:5443"
+    )
+    assert context.sni_callback is None
+    server = await asyncio.start_server(_greet, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        assert await _served_names(port, theirs.ca, "localhost") == {"localhost"}
+        with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
+            await _served_names(port, theirs.ca, "myregistry1.localhost")
+    with pytest.raises(ValueError, match="local CA"):
+        LoginServerCertificates(TlsFiles(theirs.cert, theirs.key, None), "localhost")
+
+
+async def test_a_certificate_that_cannot_be_made_falls_back_to_the_base_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    files = ensure_local_tls(tmp_path, [], [])
+    assert files.ca is not None
+
+    def broken(cert_pem: bytes, key_pem: bytes) -> ssl.SSLContext:
+        raise ssl.SSLError("no room")
+
+    monkeypatch.setattr(tls, "_context_from_memory", broken)
+    context = server_ssl_context(files, login_server_suffix="localhost")
+    server = await asyncio.start_server(_greet, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
+            await _served_names(port, files.ca, "myregistry1.localhost")
+        assert await _served_names(port, files.ca, "localhost") == {"localhost"}
+    assert "no certificate for login server 'myregistry1.localhost'" in caplog.text
