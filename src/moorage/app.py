@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import ssl
+from collections.abc import AsyncIterator, Callable
 from typing import Final
 
 from aiohttp import web
@@ -14,10 +15,11 @@ from moorage.access.audit import DenialAudit
 from moorage.access.client import ClientResolver
 from moorage.access.gate import Gate, Handler
 from moorage.access.hosts import RegistryResolver, registry_name_from_host
+from moorage.access.listeners import LISTENERS, Listeners
 from moorage.access.policy import PolicyCache
 from moorage.auth.bootstrap import ensure_owner_credential
 from moorage.auth.cipher import SecretBox
-from moorage.auth.dataplane import AUTHENTICATOR, Authenticator
+from moorage.auth.dataplane import AUTHENTICATOR, Authenticator, trusted_service
 from moorage.auth.identity import IDENTITY, IdentityService, identity_routes
 from moorage.auth.keys import SigningKeys
 from moorage.auth.principals import PrincipalStore
@@ -25,12 +27,13 @@ from moorage.auth.registry_oauth import RegistryTokenService
 from moorage.auth.registry_tokens import RegistryTokens
 from moorage.auth.tokens import TokenService
 from moorage.blobs.filesystem import FilesystemDriver
-from moorage.config import Settings
+from moorage.config import EndpointSpec, Settings
 from moorage.distribution.acr import create_acr_app
 from moorage.distribution.context import CONTENT, RESOLVER
 from moorage.distribution.oauth import TOKENS, token_routes
 from moorage.distribution.routes import create_v2_app
 from moorage.distribution.service import RegistryContent
+from moorage.domain.registry import Registry
 from moorage.management.registries import AUDIT, SERVICE
 from moorage.management.repository_access import REPOSITORY_ACCESS, RepositoryAccess
 from moorage.management.router import Router
@@ -80,6 +83,7 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_manifest_bytes + 1024, middlewares=[_gate])
     app[SETTINGS] = settings
+    app[LISTENERS] = Listeners()
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_get("/v2", _to_v2_root)
     app.add_subapp("/v2", create_v2_app())
@@ -121,9 +125,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     log.info("owner credential: %s", credential)
     resolver = RegistryResolver(registries, settings.default_registry)
     audit = DenialAudit(AuditStore(db))
-    app[GATE] = Gate(
-        resolver, ClientResolver(settings.trusted_proxies), PolicyCache(), audit, settings.suffix
-    )
+    listeners = app[LISTENERS]
     app[AUDIT] = audit
     driver = FilesystemDriver(settings.data_dir)
     content = RegistryContent(
@@ -146,6 +148,20 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     )
     app[TOKENS] = RegistryTokenService(
         authenticator, registry_tokens, identity, settings.management_audiences
+    )
+
+    async def trusted(request: web.Request, registry: Registry, client: str) -> bool:
+        header = request.headers.get("Authorization")
+        return await trusted_service(authenticator, header, registry, client)
+
+    app[GATE] = Gate(
+        resolver,
+        ClientResolver(settings.trusted_proxies),
+        PolicyCache(),
+        audit,
+        settings.suffix,
+        listeners,
+        trusted,
     )
     tasks = [
         asyncio.create_task(_purge_uploads(content, settings)),
@@ -172,3 +188,30 @@ async def _purge_uploads(content: RegistryContent, settings: Settings) -> None:
         except Exception:
             log.exception("purging abandoned uploads failed")
         await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+
+async def serve(
+    app: web.Application,
+    settings: Settings,
+    ssl_context: ssl.SSLContext | None,
+    ready: Callable[[], None],
+) -> None:
+    """Run the application on the public listener and on every private endpoint's listener,
+    until SIGINT or SIGTERM (aiohttp's GracefulExit)."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=True)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context).start()
+        listeners = app[LISTENERS]
+        listeners.attach(runner, ssl_context)
+        for endpoint in await private_endpoints(app):
+            await listeners.start(endpoint.name, endpoint.address, endpoint.port)
+        ready()
+        await asyncio.Event().wait()  # until a signal ends the run
+    finally:
+        await runner.cleanup()
+
+
+async def private_endpoints(app: web.Application) -> list[EndpointSpec]:
+    """The private endpoints to listen on: those `serve` declares."""
+    return list(app[SETTINGS].endpoints)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from moorage.domain.errors import DomainError
 from moorage.domain.manifest import DEFAULT_MAX_MANIFEST_BYTES
+from moorage.domain.networks import check_network_name
 from moorage.domain.registry import DEFAULT_REGISTRY, check_registry_name
 
 
@@ -46,6 +47,8 @@ class Settings:
     """IP rules a registry may hold (the seed's limit is 100)."""
     trusted_proxies: tuple[str, ...] = ()
     """Networks of proxies whose X-Forwarded-For / Forwarded / X-Real-IP are believed."""
+    private_endpoints: tuple[str, ...] = ()
+    """Private endpoints to listen on besides the public address: "NAME=ADDRESS:PORT"."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -83,9 +86,34 @@ class Settings:
                 ) from None
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(f"--public-url: {self.public_url!r} is not an http(s) URL")
+        self.endpoints  # noqa: B018 - parsed once here, so a bad value stops the start
         suffix = self.login_server_suffix
         if suffix and (suffix.startswith(".") or "/" in suffix or any(c.isspace() for c in suffix)):
             raise SettingsError(f"--login-server-suffix: {suffix!r} is not a host[:port] suffix")
+
+    @property
+    def endpoints(self) -> tuple[EndpointSpec, ...]:
+        """The private endpoints, parsed; SettingsError names a bad one."""
+        specs: list[EndpointSpec] = []
+        for given in self.private_endpoints:
+            spec = parse_endpoint(given)
+            clash = [
+                s for s in specs if s.name.lower() == spec.name.lower() or s.socket == spec.socket
+            ]
+            if clash:
+                raise SettingsError(
+                    f"--private-endpoint: {given!r} repeats the name or address of "
+                    f"{clash[0].name}={clash[0].where}"
+                )
+            if spec.port == self.port and (
+                spec.address == self.host or self.host in ("0.0.0.0", "::")  # noqa: S104
+            ):
+                raise SettingsError(
+                    f"--private-endpoint: {given!r} takes the public listener's address "
+                    f"{self.host}:{self.port}"
+                )
+            specs.append(spec)
+        return tuple(specs)
 
     @property
     def suffix(self) -> str:
@@ -114,3 +142,47 @@ class Settings:
     @property
     def database_url(self) -> str:
         return f"sqlite+aiosqlite:///{self.data_dir / 'moorage.db'}"
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSpec:
+    """A private endpoint declared with `moorage serve --private-endpoint NAME=ADDRESS:PORT`."""
+
+    name: str
+    address: str
+    port: int
+
+    @property
+    def socket(self) -> tuple[str, int]:
+        return self.address, self.port
+
+    @property
+    def where(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{host}:{self.port}"
+
+
+def parse_endpoint(value: str) -> EndpointSpec:
+    """NAME=ADDRESS:PORT (an IPv6 address in brackets: pe1=[::1]:5001)."""
+    name, sep, where = value.partition("=")
+    host, colon, port_text = where.rpartition(":")
+    problem = ""
+    if not sep or not colon or not name.strip():
+        problem = "is not NAME=ADDRESS:PORT"
+    else:
+        try:
+            check_network_name("private endpoint", name.strip())
+        except DomainError as e:
+            problem = e.message
+    if not problem:
+        try:
+            address = str(ipaddress.ip_address(host.strip("[]")))
+        except ValueError:
+            problem = f"{host!r} is not an IP address"
+    if not problem and not (port_text.isdigit() and 1 <= int(port_text) <= 65535):
+        problem = f"{port_text!r} is not a TCP port (1-65535)"
+    if not problem and ipaddress.ip_address(address).is_unspecified:
+        problem = f"{address} is every address: a private endpoint listens on one"
+    if problem:
+        raise SettingsError(f"--private-endpoint: {value!r}: {problem}")
+    return EndpointSpec(name.strip(), address, int(port_text))

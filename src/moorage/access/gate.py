@@ -16,16 +16,32 @@ from aiohttp import web
 from moorage.access.audit import DenialAudit
 from moorage.access.client import ClientAddress, ClientResolver
 from moorage.access.hosts import RegistryResolver, registry_name_from_host
+from moorage.access.listeners import Listeners
 from moorage.access.policy import PolicyCache
 from moorage.distribution.context import REGISTRY_KEY
 from moorage.distribution.errors import DENIED, RegistryError, render, translate
 from moorage.domain.errors import DomainError
-from moorage.domain.network import Deny, decide, denial_message
+from moorage.domain.network import (
+    ALLOW_TRUSTED_SERVICE,
+    AccessFacts,
+    Deny,
+    Listener,
+    Policy,
+    decide,
+    denial_message,
+    explain,
+    private_denial_message,
+)
+from moorage.domain.registry import Registry
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLIENT_KEY: Final = web.RequestKey("client", ClientAddress)
 DATA_PLANE_PATHS: Final = ("/v2", "/oauth2/", "/acr/")
 API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
+
+
+TrustedBypass = Callable[[web.Request, Registry, str], Awaitable[bool]]
+"""Whether the request carries the valid credentials of a trusted service (for the bypass)."""
 
 
 class Gate:
@@ -36,12 +52,16 @@ class Gate:
         policies: PolicyCache,
         audit: DenialAudit,
         suffix: str,
+        listeners: Listeners | None = None,
+        trusted: TrustedBypass | None = None,
     ) -> None:
         self.resolver = resolver
         self.clients = clients
         self.policies = policies
         self.audit = audit
         self.suffix = suffix
+        self.listeners = listeners or Listeners()
+        self.trusted = trusted
 
     def data_plane_registry(self, request: web.Request) -> str | None:
         """The registry a data-plane request is for; None for the management host's routes."""
@@ -54,36 +74,67 @@ class Gate:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        endpoint = self.listeners.endpoint_for(request)
         name = self.data_plane_registry(request)
         if name is None:
+            if endpoint is not None:
+                raise web.HTTPNotFound(text="a private endpoint serves registries only\n")
             return await handler(request)
         try:
             registry = await self.resolver.by_name(name)
         except DomainError as e:
             return _oci(translate(e))
         client = self.clients.resolve(request)
-        decision = decide(client.facts, self.policies.policy(registry))
+        facts = client.facts
+        if endpoint is not None:
+            facts = AccessFacts(client.address, Listener.PRIVATE, endpoint)
+        policy = self.policies.policy(registry)
+        decision = decide(facts, policy)
+        if (
+            isinstance(decision, Deny)
+            and endpoint is None
+            and self.trusted is not None
+            and registry.network_rule_bypass_options == "AzureServices"
+            and await self.trusted(request, registry, str(client.address))
+        ):
+            decision = ALLOW_TRUSTED_SERVICE
         if isinstance(decision, Deny):
             self.audit.record(registry.id, client, request.method, request.path, decision.reason)
-            response = _oci(self.refusal(decision, client, registry.name, registry.login_server))
+            refused = _oci(
+                self.refusal(
+                    decision, client, registry.name, registry.login_server, endpoint, policy
+                )
+            )
             if _reported_only_as_401(request):
                 # Go clients (skopeo, podman, docker) drop the body of a 403 on the version
                 # check and on the Docker token request, and print only "403 (Forbidden)";
                 # the body of a 401 they print. So these two answer 401 (same body, same for
                 # every credential), and the client's next step, the token, carries the
                 # reason to the user. Every other route answers 403.
-                response.set_status(401)
-                response.headers["WWW-Authenticate"] = (
+                refused.set_status(401)
+                refused.headers["WWW-Authenticate"] = (
                     f'Bearer realm="{request.scheme}://{request.host}/oauth2/token",'
                     f'service="{registry.login_server}",error="access_denied"'
                 )
-            return response
+            return refused
         request[REGISTRY_KEY] = registry
         request[CLIENT_KEY] = client
-        return await handler(request)
+        response = await handler(request)
+        if request.path == "/v2/" and request.method in ("GET", "HEAD") and not response.prepared:
+            # What `acr check-health` reports: the address the registry saw, and why it was let
+            # in (the caller is let in: it may know which of the rules admits it).
+            response.headers["X-Moorage-Client-Address"] = str(client.address)
+            response.headers["X-Moorage-Network-Rule"] = explain(facts, policy, decision)
+        return response
 
     def refusal(
-        self, decision: Deny, client: ClientAddress, registry: str, login_server: str
+        self,
+        decision: Deny,
+        client: ClientAddress,
+        registry: str,
+        login_server: str,
+        endpoint: str | None = None,
+        policy: Policy | None = None,
     ) -> RegistryError:
         detail: dict[str, object] = {
             "client": str(client.address),
@@ -92,6 +143,14 @@ class Gate:
         }
         if client.peer != client.address:
             detail["peer"] = str(client.peer)
+        if endpoint is not None:
+            state = policy.endpoint_states.get(endpoint) if policy is not None else None
+            detail["privateEndpoint"] = endpoint
+            detail["connectionState"] = state or "none"
+            message = private_denial_message(
+                client=str(client.address), registry=registry, endpoint=endpoint, state=state
+            )
+            return RegistryError(DENIED, message, detail)
         message = denial_message(
             decision, client=str(client.address), registry=registry, login_server=login_server
         )

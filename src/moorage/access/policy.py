@@ -12,7 +12,12 @@ import time
 
 from moorage.domain.errors import DomainError
 from moorage.domain.network import Policy
-from moorage.domain.registry import DefaultAction, PublicNetworkAccess, Registry
+from moorage.domain.registry import (
+    ConnectionStatus,
+    DefaultAction,
+    PublicNetworkAccess,
+    Registry,
+)
 
 log = logging.getLogger("moorage.access")
 
@@ -42,6 +47,19 @@ class PolicyCache:
                 registry.public_network_access is PublicNetworkAccess.ENABLED,
                 registry.network_rule_set.default_action,
                 [r.value for r in live],
+                approved_private_endpoints={
+                    c.private_endpoint
+                    for c in registry.private_endpoint_connections
+                    if c.private_endpoint is not None and c.status is ConnectionStatus.APPROVED
+                },
+                subnet_prefixes=[
+                    r.address_prefix for r in registry.network_rule_set.virtual_network_rules
+                ],
+                endpoint_states={
+                    c.private_endpoint: c.status.value
+                    for c in registry.private_endpoint_connections
+                    if c.private_endpoint is not None
+                },
                 version=registry.etag,
                 expires_at=min(expiries) if expiries else None,
             )

@@ -18,6 +18,8 @@ is remembered for a few seconds, so a client sending Basic on every request pays
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import logging
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
+import jwt
 from aiohttp import web
 
 from moorage.auth.principals import PrincipalStore
@@ -143,6 +146,64 @@ class Caller:
             "principal": f"service principal {self.name!r}",
             "anonymous": "an anonymous client",
         }.get(self.kind, self.name)
+
+
+def basic_credentials(value: str) -> tuple[str, str]:
+    """(user name, password) of the value of an `Authorization: Basic ...` header."""
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Unauthorized("the Basic credentials are not base64 of 'username:password'") from None
+    username, sep, password = decoded.partition(":")
+    if not sep:
+        raise Unauthorized("the Basic credentials are not base64 of 'username:password'")
+    return username, password
+
+
+async def trusted_service(
+    authenticator: Authenticator, request_authorization: str | None, registry: Registry, client: str
+) -> bool:
+    """Whether the Authorization header proves a service principal marked trusted (the network
+    rules' bypass). Nothing is verified for anyone else: a header naming an identity that is not
+    a trusted service is refused as it is, before any credential check."""
+    if not request_authorization or not request_authorization.strip():
+        return False
+    scheme, _, value = request_authorization.strip().partition(" ")
+    try:
+        if scheme.lower() == "basic":
+            username, password = basic_credentials(value)
+            if not _GUID.match(username):
+                return False
+            principal = await authenticator.principals.get(username)
+            if principal is None or not principal.trusted:
+                return False
+            caller = await authenticator.login(registry, username, password, client)
+        elif scheme.lower() == "bearer" and value.strip():
+            subject = _unverified_subject(value.strip())
+            if subject is None:
+                return False
+            principal = await authenticator.principals.get(subject)
+            if principal is None or not principal.trusted:
+                return False
+            caller = await authenticator.from_access_token(registry, value.strip())
+        else:
+            return False
+    except (Unauthorized, Throttled):
+        return False
+    return caller.kind == "principal"
+
+
+def _unverified_subject(token: str) -> str | None:
+    """The `sub` of a registry access token of kind principal, read without verifying it (only
+    to decide whether verifying is worth it)."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return None
+    subject = claims.get("sub")
+    if claims.get("kind") != "principal" or not isinstance(subject, str):
+        return None
+    return subject
 
 
 ANONYMOUS_PERMISSIONS = Permissions((Rule("*", Action.PULL),), catalog=False)

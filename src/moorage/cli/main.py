@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import logging
 import ssl
@@ -66,6 +68,13 @@ for _command in (login, logout, account, ad, acr):  # the cloud CLI's commands, 
     multiple=True,
     help="A proxy network (CIDR) whose forwarding headers are believed; repeatable.",
 )
+@click.option(
+    "--private-endpoint",
+    "private_endpoints",
+    multiple=True,
+    metavar="NAME=ADDRESS:PORT",
+    help="Also listen for private endpoint NAME on ADDRESS:PORT; repeatable.",
+)
 def serve(
     data_dir: Path | None,
     host: str,
@@ -79,11 +88,13 @@ def serve(
     public_url: str | None,
     max_ip_rules: int | None,
     trusted_proxies: tuple[str, ...],
+    private_endpoints: tuple[str, ...],
 ) -> None:
     """Run the registry service."""
     from aiohttp import web  # the server's modules load only for the commands that need them
 
     from moorage.app import create_app
+    from moorage.app import serve as serve_app
 
     settings = _settings(
         data_dir=data_dir,
@@ -98,6 +109,7 @@ def serve(
         public_url=public_url,
         max_ip_rules=max_ip_rules,
         trusted_proxies=trusted_proxies or None,
+        private_endpoints=private_endpoints or None,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
@@ -105,27 +117,24 @@ def serve(
     where = f"{shown}:{port}"
     ssl_context, trust = _tls(settings)
 
-    def ready(_: str) -> None:
+    def ready() -> None:
         click.echo(
             f"moorage is serving on {settings.base_url} (data in {settings.data_dir})\n"
             f"  push to the default registry:  {where}/<repository>:<tag>\n"
             f"  other registries answer at:    <name>.{settings.suffix}\n"
             f"  management API:                {settings.base_url}/subscriptions\n"
             f"  owner credential:              {settings.data_dir / 'owner-credential.json'}\n"
+            + "".join(
+                f"  private endpoint {e.name + ':':<13} {e.where}\n" for e in settings.endpoints
+            )
             + (f"  trust this CA for TLS:         {trust}\n" if trust else "")
             + "  stop with Ctrl-C",
             err=False,
         )
         sys.stdout.flush()
 
-    web.run_app(
-        create_app(settings),
-        host=host,
-        port=port,
-        print=ready,
-        access_log=None,
-        ssl_context=ssl_context,
-    )
+    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
+        asyncio.run(serve_app(create_app(settings), settings, ssl_context, ready))
 
 
 def _tls(settings: Settings) -> tuple[ssl.SSLContext | None, Path | None]:

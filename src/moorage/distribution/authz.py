@@ -15,8 +15,6 @@ that nothing runs before the caller is known and allowed. The network gate has a
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Final
@@ -30,6 +28,7 @@ from moorage.auth.dataplane import (
     Throttled,
     Unauthorized,
     anonymous,
+    basic_credentials,
 )
 from moorage.distribution import context as ctx
 from moorage.distribution.errors import TOOMANYREQUESTS, UNAUTHORIZED, RegistryError
@@ -97,17 +96,6 @@ async def identify(request: web.Request, registry: Registry) -> Caller | None:
         f"the Authorization header uses the {scheme[:20]!r} scheme; send Basic credentials "
         "or a Bearer token from the registry's token service"
     )
-
-
-def basic_credentials(value: str) -> tuple[str, str]:
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Unauthorized("the Basic credentials are not base64 of 'username:password'") from None
-    username, sep, password = decoded.partition(":")
-    if not sep:
-        raise Unauthorized("the Basic credentials are not base64 of 'username:password'")
-    return username, password
 
 
 def client_of(request: web.Request) -> str:

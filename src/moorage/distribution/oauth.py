@@ -10,10 +10,10 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from moorage.auth.dataplane import Throttled, Unauthorized
+from moorage.auth.dataplane import Throttled, Unauthorized, basic_credentials
 from moorage.auth.registry_oauth import RegistryTokenService
 from moorage.distribution import context as ctx
-from moorage.distribution.authz import basic_credentials, client_of
+from moorage.distribution.authz import client_of
 from moorage.distribution.errors import (
     TOOMANYREQUESTS,
     UNAUTHORIZED,

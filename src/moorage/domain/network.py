@@ -346,6 +346,8 @@ Decision = Allow | Deny
 
 ALLOW_BY_DEFAULT = Allow("default action Allow")
 ALLOW_BY_IP_RULE = Allow("matched an IP rule")
+ALLOW_BY_VNET_RULE = Allow("matched a virtual-network rule")
+ALLOW_TRUSTED_SERVICE = Allow("a trusted service (the registry lets trusted services bypass)")
 DENY_PUBLIC_ACCESS_DISABLED = Deny(DenyReason.PUBLIC_ACCESS_DISABLED)
 DENY_NOT_IN_ALLOWED_RANGES = Deny(DenyReason.NOT_IN_ALLOWED_RANGES)
 DENY_PRIVATE_ENDPOINT_NOT_APPROVED = Deny(DenyReason.PRIVATE_ENDPOINT_NOT_APPROVED)
@@ -362,6 +364,10 @@ class Policy:
     matcher: Matcher
     approved_private_endpoints: frozenset[str] = frozenset()
     """Names of the private endpoints on which the registry's connection is Approved."""
+    vnet_matcher: Matcher = field(default_factory=lambda: Matcher.compile(()))
+    """The address prefixes of the subnets its virtual-network rules name."""
+    endpoint_states: Mapping[str, str] = field(default_factory=dict)
+    """Connection status by private endpoint name (for refusals that name the state)."""
     version: str = ""
     """The registry's etag when compiled."""
     expires_at: float | None = None
@@ -396,6 +402,8 @@ class Policy:
         rules: Iterable[str],
         *,
         approved_private_endpoints: Iterable[str] = frozenset(),
+        subnet_prefixes: Iterable[str] = (),
+        endpoint_states: Mapping[str, str] | None = None,
         version: str = "",
         expires_at: float | None = None,
     ) -> Policy:
@@ -408,6 +416,8 @@ class Policy:
             default_action,
             Matcher.compile(rules),
             frozenset(approved_private_endpoints),
+            Matcher.compile(subnet_prefixes),
+            dict(endpoint_states or {}),
             version,
             expires_at,
         )
@@ -433,6 +443,8 @@ def decide(facts: AccessFacts, policy: Policy) -> Decision:
                 return ALLOW_BY_DEFAULT
             if policy.matcher.matches(facts.client):
                 return ALLOW_BY_IP_RULE
+            if policy.vnet_matcher.matches(facts.client):
+                return ALLOW_BY_VNET_RULE
             return DENY_NOT_IN_ALLOWED_RANGES
         if listener == _PRIVATE:
             endpoint = facts.private_endpoint
@@ -471,3 +483,40 @@ def denial_message(decision: Deny, *, client: str, registry: str, login_server: 
             "--name <connection>"
         )
     return f"{head}."
+
+
+def private_denial_message(*, client: str, registry: str, endpoint: str, state: str | None) -> str:
+    """The 403 on a private endpoint: the registry's connection there, and its state."""
+    if state is None:
+        return (
+            f"client {client} is not allowed to access registry '{registry}' through private "
+            f"endpoint '{endpoint}': the registry has no connection on this private endpoint. "
+            f"Create one: moorage network private-endpoint create ... "
+            f"--private-connection-resource-id <id of {registry}> --group-id registry"
+        )
+    fix = (
+        f". To allow it: moorage acr private-endpoint-connection approve --registry-name "
+        f"{registry} --name <connection>"
+        if state == "Pending"
+        else ""
+    )
+    return (
+        f"client {client} is not allowed to access registry '{registry}' through private "
+        f"endpoint '{endpoint}': the registry's connection on this private endpoint is "
+        f"{state}, not Approved{fix}"
+    )
+
+
+def explain(facts: AccessFacts, policy: Policy, decision: Decision) -> str:
+    """Which rule let a request in, in words (for `acr check-health`); slow path only."""
+    if decision is ALLOW_BY_IP_RULE:
+        return f"IP rule {policy.matcher.matching_rule(facts.client)}"
+    if decision is ALLOW_BY_VNET_RULE:
+        return f"virtual-network rule (subnet {policy.vnet_matcher.matching_rule(facts.client)})"
+    if decision is ALLOW_BY_DEFAULT:
+        return "default action Allow"
+    if isinstance(decision, Allow) and facts.listener == _PRIVATE:
+        return f"approved connection on private endpoint {facts.private_endpoint}"
+    if isinstance(decision, Allow):
+        return decision.reason
+    return f"refused: {decision.reason.value}"
