@@ -50,12 +50,22 @@ def test_check_health_of_a_healthy_registry(cli: Cli) -> None:
     assert login_server in result.stdout
     assert "HTTP status:   200" in result.stdout
     assert "Health:        OK" in result.stdout
+    assert "Seen as:       127.0.0.1" in result.stdout
+    assert "Network rule:  default action Allow" in result.stdout
     assert cli.json("acr", "check-health", "-n", name, "-o", "json", "--yes") == {
         "loginServer": login_server,
         "reachable": True,
         "status": 200,
+        "clientAddress": "127.0.0.1",
+        "networkRule": "default action Allow",
         "message": "the registry answers: OCI Distribution API available",
     }
+    # With rules, the one that admits this client.
+    assert cli.run("acr", "update", "-n", name, "--default-action", "Deny").returncode == 0
+    added = cli.run("acr", "network-rule", "add", "-n", name, "--ip-address", "127.0.0.0/24")
+    assert added.returncode == 0, added.stderr
+    report = cli.json("acr", "check-health", "-n", name, "-o", "json")
+    assert report["networkRule"] == "IP rule 127.0.0.0/24"
 
 
 def test_check_health_of_a_registry_that_refuses_this_client(cli: Cli) -> None:
@@ -68,6 +78,10 @@ def test_check_health_of_a_registry_that_refuses_this_client(cli: Cli) -> None:
     assert "Health:        FAILED" in result.stdout
     report = json.loads(cli.run("acr", "check-health", "-n", name, "-o", "json").stdout)
     assert report["reachable"] is True and report["status"] == probe.status_code
+    assert report["clientAddress"] == "127.0.0.1"
+    assert report["networkRule"] == (
+        "refused: the client address is not in the registry's allowed IP ranges"
+    )
 
 
 def test_repositories_tags_and_delete(cli: Cli) -> None:

@@ -91,6 +91,7 @@ def health(registry: Registry) -> Report:
         data["status"] = response.status_code
         message, _ = error_message(response)
         healthy = response.status_code == 200
+        data.update(_network_view(response))
         if healthy:
             data["message"] = "the registry answers: OCI Distribution API available"
         else:
@@ -100,10 +101,42 @@ def health(registry: Registry) -> Report:
         f"Reached via:   {where}",
         f"Reachable:     {'yes' if data['reachable'] else 'no'}",
         f"HTTP status:   {data['status'] if data['status'] is not None else '-'}",
+    ]
+    if data.get("clientAddress"):
+        lines.append(f"Seen as:       {data['clientAddress']}")
+    if data.get("networkRule"):
+        lines.append(f"Network rule:  {data['networkRule']}")
+    lines += [
         f"Registry said: {data['message']}",
         f"Health:        {'OK' if healthy else 'FAILED'}",
     ]
     return Report(data, "\n".join(lines), 0 if healthy else 1)
+
+
+def _network_view(response: httpx.Response) -> dict[str, str]:
+    """The address the registry saw and the network rule that admitted or refused it: from the
+    headers of an admitted request, from the refusal's detail otherwise."""
+    seen = response.headers.get("X-Moorage-Client-Address")
+    rule = response.headers.get("X-Moorage-Network-Rule")
+    if seen is None:
+        try:
+            errors = response.json().get("errors") or []
+            detail = errors[0].get("detail") if errors else None
+        except (ValueError, AttributeError):
+            detail = None
+        if isinstance(detail, dict) and "client" in detail:
+            seen = str(detail["client"])
+            reason = str(detail.get("reason", ""))
+            endpoint, state = detail.get("privateEndpoint"), detail.get("connectionState")
+            rule = f"refused: {reason}" + (
+                f" (private endpoint {endpoint}, connection {state})" if endpoint else ""
+            )
+    view = {}
+    if seen:
+        view["clientAddress"] = seen
+    if rule:
+        view["networkRule"] = rule
+    return view
 
 
 @click.command("check-health", cls=AzCommand)
