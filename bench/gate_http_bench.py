@@ -4,6 +4,10 @@
 "Off" runs the same application with the gate replaced by plain registry resolution: a
 bench-only build, never a server option. Needs `wrk` (apt-get install wrk).
 
+Every request carries a Bearer token for its registry (the owner credential's, from the token
+service, as a client gets it; registry_auth.py), so both variants also pay the token check
+and only the gate differs between them.
+
     uv run python bench/gate_http_bench.py [--seconds 10] [--connections 8]
 """
 
@@ -12,35 +16,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from registry_auth import Auth  # noqa: E402
+from registry_bench import signed_rate  # noqa: E402
 from tests.support.management import Management  # noqa: E402
 from tests.support.server import Server, free_port  # noqa: E402
 
 
-def wrk(url: str, host: str, seconds: int, connections: int) -> float:
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-H", f"Host: {host}", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        raise SystemExit(f"wrk saw {non2xx[1]} refused requests for {host}:\n{out}")
-    assert match, out
-    return float(match[1])
+def wrk(url: str, host: str, auth: Auth, seconds: int, connections: int) -> float:
+    """wrk -t1 with a Bearer token kept valid (registry_bench.signed_rate)."""
+    rate = signed_rate(auth, url, {"Host": host}, connections, seconds)
+    if rate.errors:
+        raise SystemExit(f"wrk saw {rate.errors} refused requests or socket errors for {host}")
+    return rate.per_second
 
 
 def wait(url: str) -> None:
@@ -49,6 +48,10 @@ def wait(url: str) -> None:
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return
+        except urllib.error.HTTPError as e:
+            if e.code == 401:  # it answers, and asks who is calling
+                return
+            time.sleep(0.1)
         except OSError:
             time.sleep(0.1)
     raise SystemExit(f"no answer from {url}")
@@ -107,16 +110,23 @@ def main() -> None:
                 for count, name in names.items():
                     if label == "off" and count:
                         continue  # without the gate, rules change nothing
-                    url, host = f"http://127.0.0.1:{port}/v2/", f"{name}.localhost:{port}"
-                    wrk(url, host, 2, args.connections)  # warm up: load and compile once
-                    results[f"{label}_{count}"] = wrk(url, host, args.seconds, args.connections)
+                    base, host = f"http://127.0.0.1:{port}", f"{name}.localhost:{port}"
+                    auth = Auth.sign_in(base, data, f"repository:{name}:pull", host)
+                    url = f"{base}/v2/"
+                    wrk(url, host, auth, 2, args.connections)  # warm up: load and compile once
+                    results[f"{label}_{count}"] = wrk(
+                        url, host, auth, args.seconds, args.connections
+                    )
             finally:
                 process.terminate()
                 process.wait()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     off = results["off_0"]
-    print(f"GET /v2/ requests/s, wrk -t1 -c{args.connections} -d{args.seconds}s, one process")
+    print(
+        f"GET /v2/ requests/s with a Bearer token, wrk -t1 -c{args.connections} "
+        f"-d{args.seconds}s, one process"
+    )
     print(f"  gate off (registry resolution only):      {off:>9,.0f}")
     for count in names:
         rps = results[f"on_{count}"]

@@ -5,6 +5,10 @@
 
 Prints one line per figure; see bench/README.md for what each one means. Everything lives in one
 temporary directory that is removed, and every server started here is stopped, even on Ctrl-C.
+
+moorage is used as a client uses it: a Bearer token from its token service (with the owner
+credential the server writes on first start), fetched again before it expires; see
+registry_auth.py. CNCF Distribution runs without authentication, as before.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +39,7 @@ from pathlib import Path
 from types import FrameType
 
 import aiohttp
+from registry_auth import Auth
 
 MiB = 1 << 20
 GB = 1e9
@@ -109,7 +115,10 @@ class Target:
     workdir: Path
     port: int
     push_mode: str  # "post" (POST ?digest= with the body) or "post+put"
+    data_dir: Path | None = None  # where a moorage server keeps its owner credential
+    env: dict[str, str] = field(default_factory=dict)  # added to the server's environment
     process: subprocess.Popen[bytes] | None = None
+    auth: Auth = field(default_factory=lambda: Auth(None))
     log: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -127,7 +136,7 @@ class Target:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -136,10 +145,16 @@ class Target:
             try:
                 with urllib.request.urlopen(f"{self.url}/v2/", timeout=1) as r:
                     if r.status == 200:
-                        return
+                        break
+            except urllib.error.HTTPError as e:
+                if e.code == 401:  # it answers, and asks who is calling
+                    break
+                time.sleep(0.05)
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not answer GET /v2/ within {timeout}s")
+        else:
+            raise RuntimeError(f"{self.name} did not answer GET /v2/ within {timeout}s")
+        self.auth = Auth.sign_in(self.url, self.data_dir, f"repository:{REPO}:pull,push")
 
     def stop(self) -> None:
         if self.process is None:
@@ -173,9 +188,12 @@ class Target:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def moorage_target(workdir: Path) -> Target:
+def moorage_target(
+    workdir: Path, name: str = "moorage", env: dict[str, str] | None = None
+) -> Target:
+    """`python -m moorage serve`; `env` can point PYTHONPATH at another build's src/."""
     port = free_port()
-    data = workdir / "moorage-data"
+    data = workdir / f"{name}-data"
     argv = [
         sys.executable,
         "-m",
@@ -188,7 +206,7 @@ def moorage_target(workdir: Path) -> Target:
         "--data-dir",
         str(data),
     ]
-    return Target("moorage", argv, workdir, port, push_mode="post")
+    return Target(name, argv, workdir, port, "post", data_dir=data, env=env or {})
 
 
 def distribution_target(workdir: Path, binary: str) -> Target:
@@ -218,13 +236,18 @@ def session(concurrency: int) -> aiohttp.ClientSession:
 
 
 async def push(http: aiohttp.ClientSession, target: Target, body: Body, digest: str) -> None:
-    headers = {"Content-Length": str(body.size), "Content-Type": "application/octet-stream"}
+    auth = target.auth.headers()
+    headers = {
+        "Content-Length": str(body.size),
+        "Content-Type": "application/octet-stream",
+        **auth,
+    }
     uploads = f"{target.url}/v2/{REPO}/blobs/uploads/"
     if target.push_mode == "post":
         url = f"{uploads}?digest={digest}"
         method = "POST"
     else:
-        async with http.post(uploads, headers={"Content-Length": "0"}) as r:
+        async with http.post(uploads, headers={"Content-Length": "0", **auth}) as r:
             if r.status != 202:
                 raise RuntimeError(f"{target.name}: POST {uploads}: {r.status} {await r.text()}")
             location = r.headers["Location"]
@@ -239,7 +262,8 @@ async def push(http: aiohttp.ClientSession, target: Target, body: Body, digest: 
 async def pull(http: aiohttp.ClientSession, target: Target, digest: str) -> int:
     """GET a blob, discarding the bytes; returns how many arrived."""
     received = 0
-    async with http.get(f"{target.url}/v2/{REPO}/blobs/{digest}") as r:
+    url = f"{target.url}/v2/{REPO}/blobs/{digest}"
+    async with http.get(url, headers=target.auth.headers()) as r:
         if r.status != 200:
             raise RuntimeError(f"{target.name}: GET blob: {r.status}")
         async for chunk in r.content.iter_any():
@@ -265,20 +289,22 @@ async def put_manifest(target: Target, layer: Body, layer_digest: str) -> str:
             "layers": [{"mediaType": OCI_LAYER, "digest": layer_digest, "size": layer.size}],
         }
     ).encode()
+    auth = target.auth.headers()
     async with session(1) as http:
         if target.push_mode == "post":
             url = f"{target.url}/v2/{REPO}/blobs/uploads/?digest={config_digest}"
-            async with http.post(url, data=config) as r:
+            async with http.post(url, data=config, headers=auth) as r:
                 assert r.status == 201, (r.status, await r.text())
         else:
-            async with http.post(f"{target.url}/v2/{REPO}/blobs/uploads/") as r:
+            async with http.post(f"{target.url}/v2/{REPO}/blobs/uploads/", headers=auth) as r:
                 location = r.headers["Location"]
             url = location if location.startswith("http") else target.url + location
             url += ("&" if "?" in url else "?") + f"digest={config_digest}"
-            async with http.put(url, data=config) as r:
+            async with http.put(url, data=config, headers=auth) as r:
                 assert r.status == 201, (r.status, await r.text())
         url = f"{target.url}/v2/{REPO}/manifests/latest"
-        async with http.put(url, data=manifest, headers={"Content-Type": OCI_MANIFEST}) as r:
+        headers = {"Content-Type": OCI_MANIFEST, **auth}
+        async with http.put(url, data=manifest, headers=headers) as r:
             assert r.status == 201, (r.status, await r.text())
             return r.headers["Docker-Content-Digest"]
 
@@ -361,6 +387,28 @@ def request_rate(
     if shutil.which("ab"):
         return ab_rate(url, headers, concurrency, seconds, head)
     return asyncio.run(aiohttp_rate(url, headers, concurrency, seconds, head))
+
+
+def signed_rate(
+    auth: Auth,
+    url: str,
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: int,
+    head: bool = False,
+) -> Rate:
+    """`request_rate` with a Bearer token that stays valid: a run longer than one token lives
+    is cut into pieces, each with a token fetched before it (the tools send a fixed header);
+    the rate is the time-weighted mean of the pieces."""
+    piece = max(1, int(min(seconds, auth.longest_run())))
+    weighted, errors, tool, left = 0.0, 0, "", seconds
+    while left > 0:
+        run = min(left, piece)
+        rate = request_rate(url, {**headers, **auth.headers(run)}, concurrency, run, head)
+        weighted += rate.per_second * run
+        errors += rate.errors
+        tool, left = rate.tool, left - run
+    return Rate(weighted / seconds, errors, tool)
 
 
 # -- the figures -----------------------------------------------------------------------------
@@ -481,8 +529,8 @@ def bench_target(target: Target, args: argparse.Namespace) -> list[Figure]:
         ("GET /v2/", f"{target.url}/v2/", {}, False),
         ("blob HEAD", f"{base}/blobs/{big_digest}", {}, True),
     ]:
-        rate = request_rate(url, headers, c, secs, head)
-        note = f"{rate.tool}, {c} connections, {secs} s"
+        rate = signed_rate(target.auth, url, headers, c, secs, head)
+        note = f"{rate.tool}, {c} connections, {secs} s, {target.auth.label}"
         if rate.errors:
             note += f", {rate.errors} ERRORS"
         report(target, Figure(label, rate.per_second, "req/s", note), figures)
