@@ -18,6 +18,7 @@ is remembered for a few seconds, so a client sending Basic on every request pays
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -246,17 +247,12 @@ class Authenticator:
         self._clock = clock
         self._logins: OrderedDict[tuple[int, str, str, bytes], tuple[float, Caller]] = OrderedDict()
         self._active: dict[tuple[int, str, str], tuple[float, bool]] = {}
+        self._checking: dict[tuple[int, str, str, bytes], asyncio.Future[Caller]] = {}
 
     # -- Basic: user name and password ---------------------------------------------------------
 
     async def login(self, registry: Registry, username: str, password: str, client: str) -> Caller:
         """The caller these credentials prove, or Unauthorized / Throttled."""
-        wait = self.throttle.retry_after(client)
-        if wait:
-            raise Throttled(wait, client)
-        if not username or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
-            self.throttle.failed(client)
-            raise Unauthorized(WRONG_LOGIN)
         secret = hashlib.sha256(password.encode()).digest()
         key = (registry.id, registry.etag, username.lower(), secret)
         remembered = self._logins.get(key)
@@ -265,12 +261,25 @@ class Authenticator:
             if await self.still_active(registry, caller.kind, caller.name):
                 self.throttle.succeeded(client)
                 return caller
-            del self._logins[key]
+            self._logins.pop(key, None)
+        wait = self.throttle.begin(client)
+        if wait:
+            raise Throttled(wait, client)
         try:
-            caller = await self._login(registry, username, password)
+            if not username or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+                raise Unauthorized(WRONG_LOGIN)
+            # Requests sending the same credentials at once share one check.
+            check = self._checking.get(key)
+            if check is None:
+                check = asyncio.ensure_future(self._login(registry, username, password))
+                self._checking[key] = check
+                check.add_done_callback(lambda _: self._checking.pop(key, None))
+            caller = await asyncio.shield(check)
         except Unauthorized:
             self.throttle.failed(client)
             raise
+        finally:
+            self.throttle.end(client)
         self.throttle.succeeded(client)
         self._logins[key] = (self._clock() + LOGIN_CACHE_SECONDS, caller)
         while len(self._logins) > LOGIN_CACHE_SIZE:

@@ -41,6 +41,29 @@ class LoginThrottle:
         self.max_clients = max_clients
         self._clock = clock
         self._records: OrderedDict[str, _Record] = OrderedDict()
+        self._pending: dict[str, int] = {}
+
+    def begin(self, client: str) -> int:
+        """Before checking a client's credentials: 0 when it may try now (the attempt is then
+        counted as in flight until `end`), else the seconds to wait. Attempts in flight count
+        against the free failures, so a burst of parallel guesses gets no more than a series."""
+        wait = self.retry_after(client)
+        if wait:
+            return wait
+        pending = self._pending.get(client, 0)
+        record = self._records.get(client)
+        failures = record.failures if record is not None else 0
+        if pending and failures + pending >= self.free_failures:
+            return 1
+        self._pending[client] = pending + 1
+        return 0
+
+    def end(self, client: str) -> None:
+        pending = self._pending.get(client, 0) - 1
+        if pending > 0:
+            self._pending[client] = pending
+        else:
+            self._pending.pop(client, None)
 
     def retry_after(self, client: str) -> int:
         """Whole seconds the client must wait before its next attempt; 0 when it may try."""

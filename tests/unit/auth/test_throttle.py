@@ -205,3 +205,21 @@ def test_a_huge_number_of_failures_stays_bounded(clock: Clock) -> None:
 def test_bad_settings_are_refused(settings: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="max_delay >= base_delay"):
         LoginThrottle(clock=Clock(), **settings)
+
+
+def test_attempts_in_flight_count_against_the_free_failures(clock: Clock) -> None:
+    """A burst of parallel guesses gets no more checks than a series would."""
+    throttle = LoginThrottle(free_failures=5, clock=clock)
+    assert [throttle.begin("burst") for _ in range(8)] == [0, 0, 0, 0, 0, 1, 1, 1]
+    for _ in range(5):
+        throttle.failed("burst")
+        throttle.end("burst")
+    assert throttle.begin("burst") == 1  # the free failures are spent: a penalty
+    assert throttle.begin("other") == 0  # another address is not affected
+    clock.now += 1
+    # After the penalty, one attempt at a time.
+    assert throttle.begin("burst") == 0
+    assert throttle.begin("burst") == 1
+    throttle.end("burst")
+    throttle.succeeded("burst")
+    assert throttle.begin("burst") == 0
