@@ -11,6 +11,7 @@ from moorage.cli.client import Client, CliError
 from moorage.cli.command import AzGroup, as_bool, bool_option, confirm, server_command
 from moorage.cli.data_plane import check_health, repository
 from moorage.cli.network_rules import network_rule
+from moorage.cli.private_endpoints import private_endpoint_connection, private_link_resource
 from moorage.cli.registry_login import login
 from moorage.cli.repository_access import scope_map
 from moorage.cli.shapes import create_body, parse_tags, registry_table, registry_view, update_body
@@ -214,5 +215,7 @@ for _command in (
     login,
     scope_map,
     token,
+    private_endpoint_connection,
+    private_link_resource,
 ):
     acr.add_command(_command)

@@ -18,6 +18,7 @@ from moorage.cli.acr import acr
 from moorage.cli.ad import ad
 from moorage.cli.azcloud import az_cloud
 from moorage.cli.output import format_json
+from moorage.cli.private_endpoints import network
 from moorage.config import Settings, SettingsError, default_data_dir
 
 
@@ -164,6 +165,7 @@ def _is_address(host: str) -> bool:
 
 
 main.add_command(az_cloud)
+main.add_command(network)
 
 
 @main.group()

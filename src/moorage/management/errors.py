@@ -11,6 +11,8 @@ from aiohttp import web
 from moorage.auth.principals import PrincipalNotFound
 from moorage.domain import errors as domain
 from moorage.domain.access import InvalidScope
+from moorage.domain.networks import InvalidNetworkName
+from moorage.store import private_endpoints as endpoints
 from moorage.store.management import ResourceGroupNotFound, SubscriptionNotFound
 from moorage.store.registries import PreconditionFailed
 from moorage.store.repository_tokens import TokenExists, TokenNameTaken, TokenNotFound
@@ -123,6 +125,20 @@ TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
     ScopeMapInUse: CONFLICT,
     SystemScopeMapReadOnly: CONFLICT,
     TokenNameTaken: CONFLICT,
+    # Private endpoints and registries' connections to them.
+    InvalidNetworkName: INVALID_RESOURCE_NAME,
+    endpoints.PrivateEndpointNotFound: RESOURCE_NOT_FOUND,
+    endpoints.ConnectionNotFound: RESOURCE_NOT_FOUND,
+    endpoints.InvalidListener: INVALID_PARAMETER,
+    endpoints.ListenerRequired: INVALID_PARAMETER,
+    endpoints.InvalidConnectionField: INVALID_PARAMETER,
+    endpoints.PrivateEndpointNameTaken: CONFLICT,
+    endpoints.ListenerInUse: CONFLICT,
+    endpoints.ListenerImmutable: CONFLICT,
+    endpoints.ListenerUnavailable: CONFLICT,
+    endpoints.DeclaredEndpointKept: CONFLICT,
+    endpoints.ConnectionExists: CONFLICT,
+    endpoints.InvalidConnectionState: CONFLICT,
 }
 
 

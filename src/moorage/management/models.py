@@ -20,6 +20,7 @@ from moorage.domain.registry import (
     RegistryChanges,
     Sku,
 )
+from moorage.store.private_endpoints import InvalidListener, check_address
 
 
 class _Model(BaseModel):
@@ -219,3 +220,106 @@ class GenerateCredentialsModel(_Model):
     name: Literal["password1", "password2"] | None = Field(
         None, description="The password to make anew; both when left out."
     )
+
+
+# -- private endpoints (Microsoft.Network/privateEndpoints) and registries' connections --------
+
+
+class PrivateLinkServiceConnectionPropertiesModel(_Model):
+    private_link_service_id: str = Field(
+        alias="privateLinkServiceId", description="The registry's resource id."
+    )
+    group_ids: list[str] | None = Field(
+        None, alias="groupIds", description='The registry\'s private link resource: ["registry"].'
+    )
+    request_message: str | None = Field(
+        None,
+        alias="requestMessage",
+        max_length=140,
+        description="Shown to the registry's owner with a Pending connection.",
+    )
+
+    @field_validator("group_ids")
+    @classmethod
+    def _registry_group(cls, value: list[str] | None) -> list[str] | None:
+        for group in value or []:
+            if group.lower() != "registry":
+                raise ValueError(
+                    f"'{group}' is not a private link resource of a registry; use 'registry'"
+                )
+        return value
+
+
+class PrivateLinkServiceConnectionModel(_Model):
+    name: str = Field(description="The connection's name, on the endpoint and the registry.")
+    properties: PrivateLinkServiceConnectionPropertiesModel
+
+
+class ListenerModel(_Model):
+    """moorage: where the endpoint listens (the cloud gives a subnet instead)."""
+
+    address: str = Field(description="An IPv4 or IPv6 address of this machine.")
+    port: int = Field(ge=1, le=65535)
+
+    @field_validator("address")
+    @classmethod
+    def _ip_address(cls, value: str) -> str:
+        try:
+            return check_address(value)
+        except InvalidListener as e:
+            raise ValueError(e.message) from None
+
+
+class PrivateEndpointPropertiesModel(_Model):
+    private_link_service_connections: list[PrivateLinkServiceConnectionModel] | None = Field(
+        None,
+        alias="privateLinkServiceConnections",
+        description="Approved at once when the caller may write the registry, else Pending.",
+    )
+    manual_private_link_service_connections: list[PrivateLinkServiceConnectionModel] | None = Field(
+        None,
+        alias="manualPrivateLinkServiceConnections",
+        description="Pending until the registry's owner approves them.",
+    )
+    listener: ListenerModel | None = Field(
+        None,
+        description="moorage: the endpoint's listener; required for a new endpoint unless "
+        "`moorage serve --private-endpoint` declared it.",
+    )
+
+
+class PrivateEndpointModel(_Model):
+    location: str | None = Field(None, max_length=64)
+    tags: dict[str, str] | None = None
+    properties: PrivateEndpointPropertiesModel | None = None
+
+
+class PrivateLinkServiceConnectionStateModel(_Model):
+    status: Literal["Pending", "Approved", "Rejected", "Disconnected"]
+    description: str | None = Field(None, max_length=256)
+    actions_required: Literal["None", "Recreate"] | None = Field(None, alias="actionsRequired")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        # The cloud's enums are case-insensitive.
+        return value.capitalize() if isinstance(value, str) else value
+
+
+class PrivateEndpointRefModel(_Model):
+    id: str = Field(description="The private endpoint's resource id.")
+
+
+class PrivateEndpointConnectionPropertiesModel(_Model):
+    private_endpoint: PrivateEndpointRefModel | None = Field(
+        None,
+        alias="privateEndpoint",
+        description="Needed to create a connection; an existing one keeps its endpoint.",
+    )
+    private_link_service_connection_state: PrivateLinkServiceConnectionStateModel = Field(
+        alias="privateLinkServiceConnectionState"
+    )
+
+
+class PrivateEndpointConnectionModel(_Model):
+    properties: PrivateEndpointConnectionPropertiesModel

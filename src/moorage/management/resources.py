@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from moorage.domain.registry import IPRule, Registry
+from moorage.domain.registry import IPRule, PrivateEndpointConnection, Registry
 from moorage.store.audit import Denial, DeniedClient
 from moorage.store.management import ResourceGroup, Subscription
+from moorage.store.private_endpoints import EndpointConnection, PrivateEndpoint
 from moorage.store.repository_tokens import GeneratedPassword, Token, TokenPassword
 from moorage.store.scope_maps import ScopeMap
 
@@ -44,7 +45,9 @@ def registry(r: Registry) -> dict[str, Any]:
             "encryption": {"status": "disabled"},
             "dataEndpointEnabled": r.data_endpoint_enabled,
             "dataEndpointHostNames": [],
-            "privateEndpointConnections": [],
+            "privateEndpointConnections": [
+                private_endpoint_connection(r, c) for c in r.private_endpoint_connections
+            ],
             "publicNetworkAccess": r.public_network_access.value,
             "networkRuleBypassOptions": r.network_rule_bypass_options,
             "zoneRedundancy": r.zone_redundancy,
@@ -183,3 +186,111 @@ def generated_credentials(t: Token, generated: list[GeneratedPassword]) -> dict[
         "username": t.name,
         "passwords": [{**_token_password(p), "value": p.value} for p in generated],
     }
+
+
+# -- private endpoints and their connections ---------------------------------------------------
+
+CONNECTION_TYPE = REGISTRY_TYPE + "/privateEndpointConnections"
+PRIVATE_LINK_RESOURCE_TYPE = REGISTRY_TYPE + "/privateLinkResources"
+PRIVATE_ENDPOINT_TYPE = "Microsoft.Network/privateEndpoints"
+GROUP_ID = "registry"
+"""The one private link resource (sub-resource) of a registry, as in the cloud."""
+
+
+def _connection_state(status: str, description: str | None, actions: str | None) -> dict[str, Any]:
+    return {"status": status, "description": description, "actionsRequired": actions or "None"}
+
+
+def private_endpoint_connection(r: Registry, c: PrivateEndpointConnection) -> dict[str, Any]:
+    """A registry's connection (Microsoft.ContainerRegistry/registries/privateEndpointConnections);
+    once its endpoint is deleted it is Disconnected and names no endpoint."""
+    properties: dict[str, Any] = {
+        "privateLinkServiceConnectionState": _connection_state(
+            c.status.value, c.description, c.actions_required
+        ),
+        "provisioningState": "Succeeded",
+    }
+    if c.private_endpoint_id is not None:
+        properties["privateEndpoint"] = {"id": c.private_endpoint_id}
+    return {
+        "id": f"{r.resource_id}/privateEndpointConnections/{c.name}",
+        "name": c.name,
+        "type": CONNECTION_TYPE,
+        "properties": properties,
+    }
+
+
+def _host(login_server: str) -> str:
+    """The login server's host name, without a port."""
+    host, _, port = login_server.rpartition(":")
+    return host if host and port.isdigit() else login_server
+
+
+def private_link_resource(r: Registry) -> dict[str, Any]:
+    """What a private endpoint connects to on a registry: the registry and its data, served on
+    the endpoint's listener under the login server's own DNS zone."""
+    zone = _host(r.login_server).partition(".")[2] or _host(r.login_server)
+    return {
+        "id": f"{r.resource_id}/privateLinkResources/{GROUP_ID}",
+        "name": GROUP_ID,
+        "type": PRIVATE_LINK_RESOURCE_TYPE,
+        "properties": {
+            "groupId": GROUP_ID,
+            "requiredMembers": [GROUP_ID, f"registry_data_{r.location}"],
+            "requiredZoneNames": [zone],
+        },
+    }
+
+
+def _service_connection(e: PrivateEndpoint, c: EndpointConnection) -> dict[str, Any]:
+    return {
+        "id": f"{e.resource_id}/privateLinkServiceConnections/{c.name}",
+        "name": c.name,
+        "type": PRIVATE_ENDPOINT_TYPE + "/privateLinkServiceConnections",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "privateLinkServiceId": c.registry_id,
+            "groupIds": [GROUP_ID],
+            "privateLinkServiceConnectionState": _connection_state(
+                c.status.value, c.description, c.actions_required
+            ),
+        },
+    }
+
+
+def private_endpoint(e: PrivateEndpoint) -> dict[str, Any]:
+    """A private endpoint (Microsoft.Network/privateEndpoints). moorage has no subnets or
+    network interfaces here: the endpoint is a listener, shown under `properties.listener`;
+    each connected registry's login server resolves to its address (`customDnsConfigs`).
+    Every connection is listed under privateLinkServiceConnections, with its state."""
+    fqdns = dict.fromkeys(_host(c.login_server) for c in e.connections)
+    return {
+        "id": e.resource_id,
+        "name": e.name,
+        "type": PRIVATE_ENDPOINT_TYPE,
+        "location": e.location,
+        "tags": {},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "privateLinkServiceConnections": [_service_connection(e, c) for c in e.connections],
+            "manualPrivateLinkServiceConnections": [],
+            "customDnsConfigs": [
+                {"fqdn": fqdn, "ipAddresses": [e.listener.address]} for fqdn in fqdns
+            ],
+            "ipConfigurations": [],
+            "networkInterfaces": [],
+            "listener": {
+                "address": e.listener.address,
+                "port": e.listener.port,
+                "origin": e.origin.value,
+            },
+        },
+    }
+
+
+VIRTUAL_NETWORK_TYPE = "Microsoft.Network/virtualNetworks"
+SUBNET_TYPE = VIRTUAL_NETWORK_TYPE + "/subnets"
+SERVICE_ENDPOINTS = [
+    # Every moorage subnet has the one service endpoint moorage has: its registries.
+    {"service": "Microsoft.ContainerRegistry", "locations": ["*"], "provisioningState": "Succeeded"}
+]

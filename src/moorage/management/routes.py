@@ -9,8 +9,14 @@ from aiohttp import web
 
 from moorage.auth.roles import Permission
 from moorage.management import models, principals, registries, subscriptions
+from moorage.management import private_endpoints as endpoints
 from moorage.management import repository_access as access
-from moorage.management.apiversions import NEWEST_STABLE, REGISTRY_VERSIONS, RESOURCES_VERSIONS
+from moorage.management.apiversions import (
+    NEWEST_STABLE,
+    REGISTRY_VERSIONS,
+    RESOURCES_VERSIONS,
+    Versions,
+)
 from moorage.management.router import (
     AUTHENTICATED,
     PUBLIC,
@@ -29,6 +35,13 @@ SCOPE_MAP, TOKEN = SCOPE_MAPS + "/{scopeMapName}", TOKENS + "/{tokenName}"
 R, W, D, A = Permission.READ, Permission.WRITE, Permission.DELETE, Permission.ACTION
 M = Permission.MANAGE_ACCESS
 REG, RES = REGISTRY_VERSIONS, RESOURCES_VERSIONS
+NETWORK = "/providers/Microsoft.Network/privateEndpoints"
+ENDPOINTS = GROUP + NETWORK
+ENDPOINT = ENDPOINTS + "/{privateEndpointName}"
+CONNECTIONS = REGISTRY + "/privateEndpointConnections"
+CONNECTION = CONNECTIONS + "/{privateEndpointConnectionName}"
+LINK_RESOURCES = REGISTRY + "/privateLinkResources"
+NET = Versions("Microsoft.Network", None)  # any dated api-version, as for Microsoft.Resources
 
 
 async def _openapi(req: ManagementRequest) -> web.Response:
@@ -254,6 +267,76 @@ ROUTES: Final[tuple[Route, ...]] = (
         "New passwords for a token; their values are shown this once",
         models.GenerateCredentialsModel,
         action=True,
+    ),
+    # Private endpoints and registries' connections to them (management/private_endpoints.py).
+    Route(
+        "GET",
+        SUB + NETWORK,
+        endpoints.list_endpoints_in_subscription,
+        R,
+        NET,
+        "Private endpoints of the subscription",
+    ),
+    Route("GET", ENDPOINTS, endpoints.list_endpoints, R, NET, "Private endpoints of the group"),
+    Route("GET", ENDPOINT, endpoints.get_endpoint, R, NET, "A private endpoint"),
+    Route(
+        "PUT",
+        ENDPOINT,
+        endpoints.put_endpoint,
+        W,
+        NET,
+        "Create a private endpoint (a listener) with its connections, or add connections",
+        models.PrivateEndpointModel,
+    ),
+    Route(
+        "DELETE",
+        ENDPOINT,
+        endpoints.delete_endpoint,
+        D,
+        NET,
+        "Delete a private endpoint; its connections become Disconnected",
+    ),
+    Route(
+        "GET",
+        CONNECTIONS,
+        endpoints.list_connections,
+        R,
+        REG,
+        "Private endpoint connections of the registry",
+    ),
+    Route("GET", CONNECTION, endpoints.get_connection, R, REG, "A private endpoint connection"),
+    Route(
+        "PUT",
+        CONNECTION,
+        endpoints.put_connection,
+        W,
+        REG,
+        "Approve or reject a private endpoint connection, or create one to an endpoint",
+        models.PrivateEndpointConnectionModel,
+    ),
+    Route(
+        "DELETE",
+        CONNECTION,
+        endpoints.delete_connection,
+        D,
+        REG,
+        "Delete a private endpoint connection",
+    ),
+    Route(
+        "GET",
+        LINK_RESOURCES,
+        endpoints.list_private_link_resources,
+        R,
+        REG,
+        "What a private endpoint can connect to on the registry",
+    ),
+    Route(
+        "GET",
+        LINK_RESOURCES + "/{groupName}",
+        endpoints.get_private_link_resource,
+        R,
+        REG,
+        "A private link resource of the registry",
     ),
 )
 

@@ -1,0 +1,660 @@
+"""Private endpoints (named listeners of the service, each on its own address:port) and the
+connections of registries to them, in the cloud's states Pending, Approved, Rejected and
+Disconnected.
+
+A connection's change (created, status changed, deleted) and the deletion of an endpoint with
+connections give the registries concerned a new etag in the same transaction (`touch`), so the
+network gate recompiles their policy.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from moorage.domain.errors import DomainError
+from moorage.domain.networks import check_network_name, private_endpoint_id
+from moorage.domain.registry import (
+    ConnectionStatus,
+    PrivateEndpointConnection,
+    registry_resource_id,
+)
+from moorage.store.database import Database
+from moorage.store.registries import _connections, touch
+from moorage.store.schema import (
+    private_endpoint_connections,
+    private_endpoints,
+    registries,
+    resource_groups,
+)
+from moorage.store.scope_maps import registry_name
+from moorage.store.types import as_utc, utcnow
+
+MAX_DESCRIPTION = 256
+
+# The moves the cloud allows; staying in the same state (a new description) is always allowed.
+TRANSITIONS: dict[ConnectionStatus, frozenset[ConnectionStatus]] = {
+    ConnectionStatus.PENDING: frozenset({ConnectionStatus.APPROVED, ConnectionStatus.REJECTED}),
+    ConnectionStatus.APPROVED: frozenset({ConnectionStatus.REJECTED}),
+    ConnectionStatus.REJECTED: frozenset(),
+    ConnectionStatus.DISCONNECTED: frozenset(),
+}
+
+
+class PrivateEndpointError(DomainError):
+    """Base of the errors of private endpoints and their connections."""
+
+
+class PrivateEndpointNotFound(PrivateEndpointError):
+    pass
+
+
+class PrivateEndpointNameTaken(PrivateEndpointError):
+    """Endpoint names are unique in the service (they name listeners), whatever the group."""
+
+
+class InvalidListener(PrivateEndpointError):
+    """A listener address or port that cannot be listened on."""
+
+
+class ListenerRequired(PrivateEndpointError):
+    """A new endpoint needs a listener unless `moorage serve` declared it."""
+
+
+class ListenerInUse(PrivateEndpointError):
+    """Another endpoint listens on that address and port."""
+
+
+class ListenerUnavailable(PrivateEndpointError):
+    """The service could not listen on the endpoint's address and port."""
+
+
+class ListenerImmutable(PrivateEndpointError):
+    """An endpoint's listener cannot be changed (the cloud's subnet cannot be either)."""
+
+
+class DeclaredEndpointKept(PrivateEndpointError):
+    """An endpoint declared by `moorage serve --private-endpoint` is not deleted through the API."""
+
+
+class ConnectionNotFound(PrivateEndpointError):
+    pass
+
+
+class ConnectionExists(PrivateEndpointError):
+    """The name is taken in the registry, or the registry is already connected to the endpoint."""
+
+
+class InvalidConnectionState(PrivateEndpointError):
+    """A status change the cloud does not allow (Rejected is final, ...)."""
+
+
+class InvalidConnectionField(PrivateEndpointError):
+    """A description or another field of a connection with a value that is not allowed."""
+
+
+class Origin(StrEnum):
+    SERVE = "serve"
+    """Declared with `moorage serve --private-endpoint NAME=ADDRESS:PORT`."""
+    API = "api"
+    """Created through the management API (or `moorage network private-endpoint create`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    address: str
+    """Canonical IP address (IPv6 compressed)."""
+    port: int
+
+    def __str__(self) -> str:
+        return (
+            f"[{self.address}]:{self.port}"
+            if ":" in self.address
+            else f"{self.address}:{self.port}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConnection:
+    """A connection as its endpoint sees it: which registry, under which name, in which state."""
+
+    name: str
+    registry: str
+    registry_id: str
+    """The registry's resource id."""
+    login_server: str
+    status: ConnectionStatus
+    description: str | None
+    actions_required: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateEndpoint:
+    id: int
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    listener: Listener
+    origin: Origin
+    created_at: datetime
+    connections: tuple[EndpointConnection, ...] = ()
+
+    @property
+    def resource_id(self) -> str:
+        return private_endpoint_id(self.subscription_id, self.resource_group, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionRequest:
+    """A registry's connection to make when an endpoint is created."""
+
+    registry_id: int
+    name: str
+    status: ConnectionStatus = ConnectionStatus.PENDING
+    description: str | None = None
+
+
+def check_address(address: str) -> str:
+    """A listener's IP address, canonical (so one listener is never stored twice under two
+    spellings: 127.0.0.5 and ::1, not [0:0::1])."""
+    try:
+        return ipaddress.ip_address(address.strip().strip("[]")).compressed
+    except ValueError:
+        raise InvalidListener(
+            f"listener address {address!r} is not an IPv4 or IPv6 address", address=address
+        ) from None
+
+
+def check_listener(address: str, port: int) -> Listener:
+    """An IP address and a TCP port 1-65535."""
+    canonical = check_address(address)
+    if isinstance(port, bool) or not 1 <= port <= 65535:
+        raise InvalidListener(f"listener port {port!r} is not a TCP port (1-65535)", port=port)
+    return Listener(canonical, port)
+
+
+def check_description(description: str | None) -> str | None:
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise InvalidConnectionField(
+            f"description is {len(description)} characters long; at most {MAX_DESCRIPTION}",
+            description=description[:64],
+        )
+    return description
+
+
+def check_transition(
+    registry: str, name: str, current: ConnectionStatus, wanted: ConnectionStatus
+) -> None:
+    if wanted == current or wanted in TRANSITIONS[current]:
+        return
+    if current is ConnectionStatus.REJECTED:
+        why = (
+            "a rejected connection cannot be approved or reopened: delete it (moorage acr "
+            f"private-endpoint-connection delete -r {registry} -n {name}) and request a new one"
+        )
+    elif current is ConnectionStatus.DISCONNECTED:
+        why = "its private endpoint was deleted: delete the connection and connect again"
+    elif wanted is ConnectionStatus.DISCONNECTED:
+        why = "moorage sets Disconnected itself when the private endpoint is deleted"
+    else:
+        allowed = " or ".join(s.value for s in sorted(TRANSITIONS[current]))
+        why = f"from {current.value} it can move to {allowed} only"
+    raise InvalidConnectionState(
+        f"the private endpoint connection '{name}' of registry '{registry}' cannot move from "
+        f"{current.value} to {wanted.value}: {why}",
+        status=wanted.value,
+        current=current.value,
+    )
+
+
+def endpoint_not_found(name: str) -> PrivateEndpointNotFound:
+    return PrivateEndpointNotFound(
+        f"The private endpoint '{name}' could not be found; see: moorage network "
+        "private-endpoint list",
+        name=name,
+    )
+
+
+def connection_not_found(registry: str, name: str) -> ConnectionNotFound:
+    return ConnectionNotFound(
+        f"The private endpoint connection '{name}' of registry '{registry}' could not be "
+        f"found; see: moorage acr private-endpoint-connection list -r {registry}",
+        name=name,
+    )
+
+
+class PrivateEndpointStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- endpoints -----------------------------------------------------------------------------
+
+    async def get(self, name: str) -> PrivateEndpoint:
+        found = await self.find(name)
+        if found is None:
+            raise endpoint_not_found(name)
+        return found
+
+    async def find(self, name: str) -> PrivateEndpoint | None:
+        found = await self._select(private_endpoints.c.name_key == name.lower())
+        return found[0] if found else None
+
+    async def all(self) -> list[PrivateEndpoint]:
+        return await self._select(None)
+
+    async def in_group(self, resource_group_id: int) -> list[PrivateEndpoint]:
+        return await self._select(private_endpoints.c.resource_group_id == resource_group_id)
+
+    async def ensure_declared(
+        self, name: str, address: str, port: int, resource_group_id: int
+    ) -> PrivateEndpoint:
+        """The endpoint `moorage serve --private-endpoint NAME=ADDRESS:PORT` declares: created,
+        or given that listener (and origin "serve") when it is already there."""
+        check_network_name("private endpoint", name)
+        listener = check_listener(address, port)
+        async with self._db.write() as conn:
+            row = await _row(conn, name)
+            await _check_free(conn, listener, name)
+            if row is None:
+                await _insert(conn, resource_group_id, name, listener, Origin.SERVE)
+            else:
+                await conn.execute(
+                    update(private_endpoints)
+                    .where(private_endpoints.c.id == row.id)
+                    .values(address=listener.address, port=listener.port, origin=Origin.SERVE)
+                )
+        return await self.get(name)
+
+    async def release_undeclared(self, declared: Sequence[str]) -> list[str]:
+        """Endpoints of origin "serve" that `moorage serve` no longer declares become ordinary
+        ("api") endpoints, which the API can delete. Their names, in order."""
+        keys = {name.lower() for name in declared}
+        async with self._db.write() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        private_endpoints.c.id,
+                        private_endpoints.c.name,
+                        private_endpoints.c.name_key,
+                    )
+                    .where(private_endpoints.c.origin == Origin.SERVE)
+                    .order_by(private_endpoints.c.name_key)
+                )
+            ).all()
+            released = [row for row in rows if row.name_key not in keys]
+            if released:
+                await conn.execute(
+                    update(private_endpoints)
+                    .where(private_endpoints.c.id.in_([row.id for row in released]))
+                    .values(origin=Origin.API)
+                )
+        return [row.name for row in released]
+
+    async def put(
+        self,
+        resource_group_id: int,
+        name: str,
+        listener: Listener | None,
+        connections: Sequence[ConnectionRequest] = (),
+    ) -> tuple[PrivateEndpoint, bool]:
+        """Create the endpoint (with its connections) or add to an existing one the connections
+        it does not have yet, in one transaction; True when created. The listener of an
+        existing endpoint stays as it is: giving another one is refused."""
+        check_network_name("private endpoint", name)
+        for request in connections:
+            check_network_name("private endpoint connection", request.name)
+            check_description(request.description)
+        async with self._db.write() as conn:
+            row = await _row(conn, name)
+            created = row is None
+            if row is None:
+                if listener is None:
+                    raise ListenerRequired(
+                        f"the private endpoint '{name}' is new: give its listener "
+                        '(properties.listener: {"address": ..., "port": ...}; in the CLI '
+                        "--address and --port), or declare it with `moorage serve "
+                        f"--private-endpoint {name}=ADDRESS:PORT`",
+                        listener=None,
+                    )
+                await _check_free(conn, listener, name)
+                endpoint_id = await _insert(conn, resource_group_id, name, listener, Origin.API)
+            else:
+                endpoint_id = row.id
+                if row.resource_group_id != resource_group_id:
+                    group = await conn.scalar(
+                        select(resource_groups.c.name).where(
+                            resource_groups.c.id == row.resource_group_id
+                        )
+                    )
+                    raise PrivateEndpointNameTaken(
+                        f"The private endpoint name '{row.name}' is in use in resource group "
+                        f"'{group}': endpoint names are unique in the service (each names a "
+                        "listener); choose another name",
+                        name=name,
+                    )
+                current = Listener(row.address, row.port)
+                if listener is not None and listener != current:
+                    how = (
+                        f"it is declared by `moorage serve --private-endpoint {row.name}="
+                        f"{current}`: change it there"
+                        if row.origin == Origin.SERVE
+                        else "delete the endpoint and create it again"
+                    )
+                    raise ListenerImmutable(
+                        f"the private endpoint '{row.name}' listens on {current}, not "
+                        f"{listener}; its listener cannot be changed: {how}",
+                        listener=str(listener),
+                    )
+            touched = [
+                request.registry_id
+                for request in connections
+                if await _connect(conn, endpoint_id, name, request)
+            ]
+            await touch(conn, touched)
+        return await self.get(name), created
+
+    async def delete(self, name: str, *, allow_declared: bool = False) -> PrivateEndpoint | None:
+        """Delete the endpoint; its connections stay, Disconnected. The endpoint as it was
+        (with its connections) or None when there was none."""
+        endpoint = await self.find(name)
+        if endpoint is None:
+            return None
+        if endpoint.origin is Origin.SERVE and not allow_declared:
+            raise DeclaredEndpointKept(
+                f"the private endpoint '{endpoint.name}' is declared by `moorage serve "
+                f"--private-endpoint {endpoint.name}={endpoint.listener}`: stop declaring it "
+                "and restart the server, then delete it",
+                name=endpoint.name,
+            )
+        async with self._db.write() as conn:
+            registry_ids = (
+                await conn.scalars(
+                    select(private_endpoint_connections.c.registry_id).where(
+                        private_endpoint_connections.c.private_endpoint_id == endpoint.id
+                    )
+                )
+            ).all()
+            gone = await conn.execute(
+                delete(private_endpoints).where(private_endpoints.c.id == endpoint.id)
+            )
+            if gone.rowcount == 0:
+                return None
+            await touch(conn, sorted(set(registry_ids)))
+        return endpoint
+
+    # -- connections ---------------------------------------------------------------------------
+
+    async def connections(self, registry_id: int) -> list[PrivateEndpointConnection]:
+        """The registry's connections, oldest first (Disconnected once their endpoint is gone)."""
+        async with self._db.read() as conn:
+            return (await _connections(conn, [registry_id])).get(registry_id, [])
+
+    async def connection(self, registry_id: int, name: str) -> PrivateEndpointConnection:
+        for found in await self.connections(registry_id):
+            if found.name.lower() == name.lower():
+                return found
+        async with self._db.read() as conn:
+            raise connection_not_found(await registry_name(conn, registry_id), name)
+
+    async def connect(
+        self,
+        registry_id: int,
+        endpoint: str,
+        name: str,
+        *,
+        status: ConnectionStatus = ConnectionStatus.PENDING,
+        description: str | None = None,
+    ) -> PrivateEndpointConnection:
+        """A new connection of the registry to the endpoint: Pending unless asked otherwise."""
+        check_network_name("private endpoint connection", name)
+        check_description(description)
+        if status not in (ConnectionStatus.PENDING, ConnectionStatus.APPROVED):
+            raise InvalidConnectionState(
+                f"a new private endpoint connection is Pending or Approved, not {status.value}",
+                status=status.value,
+            )
+        async with self._db.write() as conn:
+            row = await _row(conn, endpoint)
+            if row is None:
+                raise endpoint_not_found(endpoint)
+            request = ConnectionRequest(registry_id, name, status, description)
+            if await _connect(conn, row.id, row.name, request):
+                await touch(conn, [registry_id])
+        return await self.connection(registry_id, name)
+
+    async def set_status(
+        self,
+        registry_id: int,
+        name: str,
+        status: ConnectionStatus,
+        description: str | None = None,
+        actions_required: str | None = None,
+    ) -> PrivateEndpointConnection:
+        """Move the connection to `status` (and set its description) if the cloud allows it."""
+        check_description(description)
+        async with self._db.write() as conn:
+            registry = await registry_name(conn, registry_id)
+            row = await _connection_row(conn, registry_id, name)
+            if row is None:
+                raise connection_not_found(registry, name)
+            current = (
+                ConnectionStatus.DISCONNECTED
+                if row.private_endpoint_id is None
+                else ConnectionStatus(row.status)
+            )
+            check_transition(registry, row.name, current, status)
+            values: dict[str, Any] = {"status": status.value}
+            if description is not None:
+                values["description"] = description
+            if actions_required is not None:
+                values["actions_required"] = actions_required
+            await conn.execute(
+                update(private_endpoint_connections)
+                .where(private_endpoint_connections.c.id == row.id)
+                .values(values)
+            )
+            await touch(conn, [registry_id])
+        return await self.connection(registry_id, name)
+
+    async def disconnect(self, registry_id: int, name: str) -> bool:
+        """Delete the connection; False when there was none."""
+        async with self._db.write() as conn:
+            gone = await conn.execute(
+                delete(private_endpoint_connections).where(
+                    private_endpoint_connections.c.registry_id == registry_id,
+                    private_endpoint_connections.c.name_key == name.lower(),
+                )
+            )
+            if gone.rowcount == 0:
+                return False
+            await touch(conn, [registry_id])
+        return True
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def _select(self, where: ColumnElement[bool] | None) -> list[PrivateEndpoint]:
+        e, g = private_endpoints, resource_groups
+        query = (
+            select(
+                e,
+                g.c.subscription_id,
+                g.c.name.label("group"),
+                g.c.location,
+            )
+            .join(g, g.c.id == e.c.resource_group_id)
+            .order_by(e.c.name_key)
+        )
+        if where is not None:
+            query = query.where(where)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+            if not rows:
+                return []
+            connections = await _endpoint_connections(conn, [row.id for row in rows])
+        return [
+            PrivateEndpoint(
+                id=row.id,
+                name=row.name,
+                subscription_id=row.subscription_id,
+                resource_group=row.group,
+                location=row.location,
+                listener=Listener(row.address, row.port),
+                origin=Origin(row.origin),
+                created_at=as_utc(row.created_at),
+                connections=tuple(connections.get(row.id, ())),
+            )
+            for row in rows
+        ]
+
+
+# -- helpers inside a transaction --------------------------------------------------------------
+
+
+async def _row(conn: AsyncConnection, name: str) -> Any:
+    return (
+        await conn.execute(
+            select(private_endpoints).where(private_endpoints.c.name_key == name.lower())
+        )
+    ).first()
+
+
+async def _insert(
+    conn: AsyncConnection, resource_group_id: int, name: str, listener: Listener, origin: Origin
+) -> int:
+    return int(
+        (
+            await conn.execute(
+                insert(private_endpoints)
+                .values(
+                    resource_group_id=resource_group_id,
+                    name=name,
+                    name_key=name.lower(),
+                    address=listener.address,
+                    port=listener.port,
+                    origin=origin.value,
+                    created_at=utcnow(),
+                )
+                .returning(private_endpoints.c.id)
+            )
+        ).scalar_one()
+    )
+
+
+async def _check_free(conn: AsyncConnection, listener: Listener, name: str) -> None:
+    """No other endpoint may listen on the same address and port."""
+    other = await conn.scalar(
+        select(private_endpoints.c.name).where(
+            private_endpoints.c.address == listener.address,
+            private_endpoints.c.port == listener.port,
+            private_endpoints.c.name_key != name.lower(),
+        )
+    )
+    if other is not None:
+        raise ListenerInUse(
+            f"the private endpoint '{name}' cannot listen on {listener}: the private endpoint "
+            f"'{other}' listens there; choose another address or port",
+            listener=str(listener),
+        )
+
+
+async def _connection_row(conn: AsyncConnection, registry_id: int, name: str) -> Any:
+    return (
+        await conn.execute(
+            select(private_endpoint_connections).where(
+                private_endpoint_connections.c.registry_id == registry_id,
+                private_endpoint_connections.c.name_key == name.lower(),
+            )
+        )
+    ).first()
+
+
+async def _connect(
+    conn: AsyncConnection, endpoint_id: int, endpoint: str, request: ConnectionRequest
+) -> bool:
+    """Insert the connection; False when the registry already has it (same name, same
+    endpoint: a repeated PUT). Another connection of that name, or another connection of the
+    registry to this endpoint, is refused."""
+    c = private_endpoint_connections
+    registry = await registry_name(conn, request.registry_id)
+    same_name = await _connection_row(conn, request.registry_id, request.name)
+    if same_name is not None:
+        if same_name.private_endpoint_id == endpoint_id:
+            return False
+        raise ConnectionExists(
+            f"registry '{registry}' already has a private endpoint connection named "
+            f"'{same_name.name}' (to another endpoint, or to a deleted one); choose another "
+            "connection name",
+            name=request.name,
+        )
+    to_endpoint = await conn.scalar(
+        select(c.c.name).where(
+            c.c.registry_id == request.registry_id, c.c.private_endpoint_id == endpoint_id
+        )
+    )
+    if to_endpoint is not None:
+        raise ConnectionExists(
+            f"registry '{registry}' is already connected to the private endpoint '{endpoint}' "
+            f"by the connection '{to_endpoint}'; a registry has one connection per endpoint",
+            name=request.name,
+        )
+    await conn.execute(
+        insert(c).values(
+            registry_id=request.registry_id,
+            name=request.name,
+            name_key=request.name.lower(),
+            private_endpoint_id=endpoint_id,
+            status=request.status.value,
+            description=request.description,
+            actions_required="None",
+            created_at=utcnow(),
+        )
+    )
+    return True
+
+
+async def _endpoint_connections(
+    conn: AsyncConnection, endpoint_ids: list[int]
+) -> dict[int, list[EndpointConnection]]:
+    c, r, g = private_endpoint_connections, registries, resource_groups
+    rows = await conn.execute(
+        select(
+            c.c.private_endpoint_id,
+            c.c.name,
+            c.c.status,
+            c.c.description,
+            c.c.actions_required,
+            r.c.name.label("registry"),
+            r.c.login_server,
+            g.c.subscription_id,
+            g.c.name.label("group"),
+        )
+        .select_from(
+            c.join(r, r.c.id == c.c.registry_id).outerjoin(g, g.c.id == r.c.resource_group_id)
+        )
+        .where(c.c.private_endpoint_id.in_(endpoint_ids))
+        .order_by(c.c.created_at, c.c.id)
+    )
+    found: dict[int, list[EndpointConnection]] = {}
+    for row in rows:
+        found.setdefault(row.private_endpoint_id, []).append(
+            EndpointConnection(
+                name=row.name,
+                registry=row.registry,
+                registry_id=registry_resource_id(
+                    row.subscription_id or "", row.group or "", row.registry
+                ),
+                login_server=row.login_server,
+                status=ConnectionStatus(row.status),
+                description=row.description,
+                actions_required=row.actions_required,
+            )
+        )
+    return found
