@@ -139,7 +139,7 @@ class PrivateEndpoints:
         try:
             await listeners.start(endpoint.name, endpoint.listener.address, endpoint.listener.port)
         except OSError as e:
-            await self.store.delete(endpoint.name)
+            await self.store.delete(endpoint.name, with_connections=True)
             raise ListenerUnavailable(
                 f"the private endpoint '{endpoint.name}' cannot listen on {endpoint.listener}: "
                 f"{e.strerror or e}; choose another address or port (nothing was created)",

@@ -361,9 +361,12 @@ class PrivateEndpointStore:
             await touch(conn, touched)
         return await self.get(name), created
 
-    async def delete(self, name: str, *, allow_declared: bool = False) -> PrivateEndpoint | None:
-        """Delete the endpoint; its connections stay, Disconnected. The endpoint as it was
-        (with its connections) or None when there was none."""
+    async def delete(
+        self, name: str, *, allow_declared: bool = False, with_connections: bool = False
+    ) -> PrivateEndpoint | None:
+        """Delete the endpoint; its connections stay, Disconnected (or go too, with
+        `with_connections`: undoing an endpoint just created). The endpoint as it was (with
+        its connections) or None when there was none."""
         endpoint = await self.find(name)
         if endpoint is None:
             return None
@@ -382,6 +385,12 @@ class PrivateEndpointStore:
                     )
                 )
             ).all()
+            if with_connections:
+                await conn.execute(
+                    delete(private_endpoint_connections).where(
+                        private_endpoint_connections.c.private_endpoint_id == endpoint.id
+                    )
+                )
             gone = await conn.execute(
                 delete(private_endpoints).where(private_endpoints.c.id == endpoint.id)
             )

@@ -415,3 +415,18 @@ async def test_deleting_a_registry_deletes_its_connections(
     await store.put(group.id, "pe1", HERE, [ConnectionRequest(reg_a.id, "conn1")])
     assert await registries.delete("registrya")
     assert (await store.get("pe1")).connections == ()
+
+
+async def test_an_endpoint_just_created_can_be_undone_with_its_connections(
+    store: PrivateEndpointStore, group: ResourceGroup, reg_a: Registry
+) -> None:
+    """What the API does when the new endpoint's listener cannot start: nothing is kept."""
+    await store.put(group.id, "pe1", HERE, [ConnectionRequest(reg_a.id, "conn1", APPROVED)])
+    undone = await store.delete("pe1", with_connections=True)
+    assert undone is not None and [c.name for c in undone.connections] == ["conn1"]
+    assert await store.all() == []
+    assert await store.connections(reg_a.id) == []
+    again, created = await store.put(
+        group.id, "pe1", HERE, [ConnectionRequest(reg_a.id, "conn1", APPROVED)]
+    )
+    assert created and [c.status for c in again.connections] == [APPROVED]
