@@ -34,6 +34,11 @@ from moorage.distribution.oauth import TOKENS, token_routes
 from moorage.distribution.routes import create_v2_app
 from moorage.distribution.service import RegistryContent
 from moorage.domain.registry import Registry
+from moorage.management.private_endpoints import (
+    ENDPOINT_LISTENERS,
+    PRIVATE_ENDPOINTS,
+    PrivateEndpoints,
+)
 from moorage.management.registries import AUDIT, SERVICE
 from moorage.management.repository_access import REPOSITORY_ACCESS, RepositoryAccess
 from moorage.management.router import Router
@@ -44,6 +49,7 @@ from moorage.store.content import ContentStore
 from moorage.store.credentials import CredentialStore
 from moorage.store.database import Database
 from moorage.store.management import SubscriptionStore
+from moorage.store.private_endpoints import PrivateEndpointStore
 from moorage.store.registries import RegistryStore
 from moorage.store.repository_tokens import ScopeMapStore, TokenStore
 from moorage.store.uploads import UploadStore
@@ -116,7 +122,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     principals = PrincipalStore(db)
     tenant = await principals.ensure_tenant()
     subscriptions = SubscriptionStore(db)
-    subscription, _ = await subscriptions.ensure_default(tenant, settings.location)
+    subscription, default_group = await subscriptions.ensure_default(tenant, settings.location)
     keys = SigningKeys.load_or_create(settings.data_dir)
     tokens = TokenService(keys, issuer=f"{settings.base_url}/{tenant}/v2.0")
     credential = await ensure_owner_credential(
@@ -141,6 +147,12 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     registry_tokens = RegistryTokens(
         keys, issuer=f"{settings.base_url}/oauth2/token", tenant_id=tenant
     )
+    endpoints = PrivateEndpointStore(db)
+    for spec in settings.endpoints:
+        await endpoints.ensure_declared(spec.name, spec.address, spec.port, default_group.id)
+    await endpoints.release_undeclared([spec.name for spec in settings.endpoints])
+    app[PRIVATE_ENDPOINTS] = PrivateEndpoints(app[SERVICE], endpoints)
+    app[ENDPOINT_LISTENERS] = listeners
     token_store = TokenStore(db)
     app[REPOSITORY_ACCESS] = RepositoryAccess(app[SERVICE], ScopeMapStore(db), token_store)
     authenticator = app[AUTHENTICATOR] = Authenticator(
@@ -213,5 +225,9 @@ async def serve(
 
 
 async def private_endpoints(app: web.Application) -> list[EndpointSpec]:
-    """The private endpoints to listen on: those `serve` declares."""
-    return list(app[SETTINGS].endpoints)
+    """The private endpoints to listen on: those `serve` declares, and those made through the
+    API (kept in the metadata store)."""
+    return [
+        EndpointSpec(e.name, e.listener.address, e.listener.port)
+        for e in await app[PRIVATE_ENDPOINTS].store.all()
+    ]

@@ -62,7 +62,7 @@ class Listeners:
         key = _socket_key(address, port)
         owner = self._by_socket.get(key)
         if owner is not None and owner.lower() != name.lower():
-            raise ValueError(f"{address}:{port} is already private endpoint {owner}'s listener")
+            raise OSError(f"{address}:{port} is already private endpoint {owner}'s listener")
         if name in self._sites:
             await self.stop(name)
         site = web.TCPSite(self._runner, address, port, ssl_context=self._ssl)

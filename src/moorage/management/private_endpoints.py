@@ -18,7 +18,6 @@ from moorage.auth.bearer import Principal
 from moorage.auth.roles import Permission, allows
 from moorage.domain.registry import ConnectionStatus, PrivateEndpointConnection, Registry
 from moorage.management import errors, models, resources
-from moorage.management.registries import SERVICE
 from moorage.management.router import ManagementRequest, json_response
 from moorage.management.service import ManagementService
 from moorage.store.private_endpoints import (
@@ -243,13 +242,7 @@ PRIVATE_ENDPOINTS: Final = web.AppKey("private_endpoints", PrivateEndpoints)
 
 
 def _service(req: ManagementRequest) -> PrivateEndpoints:
-    found = req.http.config_dict.get(PRIVATE_ENDPOINTS)
-    if found is not None:
-        return found
-    # An application that does not provide the service gets one over the management
-    # service's own database: the stores hold no state of their own, so this costs nothing.
-    management = req.http.config_dict[SERVICE]
-    return PrivateEndpoints(management, PrivateEndpointStore(management.registries._db))
+    return req.http.config_dict[PRIVATE_ENDPOINTS]
 
 
 def _listeners(req: ManagementRequest) -> EndpointListeners | None:
