@@ -6,6 +6,7 @@ socket (never from the Host header), and skopeo pushes and pulls through one."""
 from __future__ import annotations
 
 import secrets
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,47 @@ def test_skopeo_through_a_private_endpoint(
         refusal = tools.skopeo("inspect", "--tls-verify=false", target)
         assert refusal.returncode != 0
         assert b"public network access is disabled" in refusal.stderr, refusal.stderr
+
+
+def test_an_endpoint_made_through_the_api_listens_at_once(server: Server, mgmt: Management) -> None:
+    name = new_registry(mgmt)
+    port = free_port("127.0.0.8")
+    path = (
+        f"/subscriptions/{mgmt.subscription}/resourceGroups/moorage/providers/"
+        "Microsoft.Network/privateEndpoints/pe3"
+    )
+    body = {
+        "location": "local",
+        "properties": {
+            "listener": {"address": "127.0.0.8", "port": port},
+            "privateLinkServiceConnections": [
+                {
+                    "name": "c3",
+                    "properties": {
+                        "privateLinkServiceId": mgmt.path(name),
+                        "groupIds": ["registry"],
+                    },
+                }
+            ],
+        },
+    }
+    r = mgmt.http.put(path, params=NETWORK_API, json=body)
+    assert r.status_code == 201, r.text
+    assert via(server, "127.0.0.8", port, name, "/v2/").status_code == 200
+    assert mgmt.http.delete(path, params=NETWORK_API).status_code in (200, 202, 204)
+    with pytest.raises(httpx.ConnectError):
+        via(server, "127.0.0.8", port, name, "/v2/")
+    state = mgmt.get(name)["properties"]["privateEndpointConnections"][0]["properties"]
+    assert state["privateLinkServiceConnectionState"]["status"] == "Disconnected"
+
+    # An address the server cannot listen on: nothing is recorded.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.9", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        body["properties"]["listener"] = {"address": "127.0.0.9", "port": busy}  # type: ignore[index]
+        body["properties"]["privateLinkServiceConnections"][0]["name"] = "c4"  # type: ignore[index]
+        r = mgmt.http.put(path.replace("pe3", "pe4"), params=NETWORK_API, json=body)
+    assert r.status_code == 409, r.text
+    assert f"127.0.0.9:{busy}" in r.text
+    assert mgmt.http.get(path.replace("pe3", "pe4"), params=NETWORK_API).status_code == 404
