@@ -255,6 +255,7 @@ def test_show_endpoints(cli: Cli, updated: str) -> None:
     assert cli.json("acr", "show-endpoints", "-n", updated) == {
         "loginServer": f"{updated.lower()}.localhost:{cli.server.port}",
         "dataEndpoints": [],
+        "privateEndpoints": [],
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.test_cli import Cli
 from tests.support.containers import Tools, ok
 from tests.support.management import API, Management
 from tests.support.oci import image_layout, make_image
@@ -260,3 +261,38 @@ def test_an_endpoint_made_through_the_api_listens_at_once(server: Server, mgmt: 
     assert r.status_code == 409, r.text
     assert f"127.0.0.9:{busy}" in r.text
     assert mgmt.http.get(path.replace("pe3", "pe4"), params=NETWORK_API).status_code == 404
+
+
+def test_cli_approves_and_shows_where_the_registry_answers(
+    server: Server, mgmt: Management, tmp_path: Path
+) -> None:
+    name = new_registry(mgmt)
+    connect(mgmt, "pe2", name, manual=True)
+    cli = Cli(server, tmp_path)
+    listed = cli.json("acr", "private-endpoint-connection", "list", "--registry-name", name)
+    assert [c["privateLinkServiceConnectionState"]["status"] for c in listed] == ["Pending"]
+    shown = cli.json("acr", "show-endpoints", "-n", name)
+    assert shown["privateEndpoints"] == [
+        {
+            "connection": f"{name}-pe2",
+            "status": "Pending",
+            "privateEndpoint": "pe2",
+            "address": f"{PE2}:{server.pe2_port}",  # type: ignore[attr-defined]
+        }
+    ]
+    port = server.pe2_port  # type: ignore[attr-defined]
+    refused(via(server, PE2, port, name, "/v2/"), "Pending")
+    cli.json(
+        "acr",
+        "private-endpoint-connection",
+        "approve",
+        "--registry-name",
+        name,
+        "--name",
+        f"{name}-pe2",
+        "--description",
+        "lab runners",
+    )
+    assert via(server, PE2, port, name, "/v2/").status_code == 200
+    cli.json("acr", "private-endpoint-connection", "reject", "-r", name, "-n", f"{name}-pe2")
+    refused(via(server, PE2, port, name, "/v2/"), "Rejected")

@@ -163,15 +163,30 @@ def delete(client: Client, name: str, resource_group: str | None, yes: bool) -> 
 @reg.name_options
 @server_command()
 def show_endpoints(client: Client, name: str, resource_group: str | None) -> Any:
-    """Show the registry's login server and data endpoints."""
+    """Show the registry's login server, data endpoints and private endpoints (the address
+    each listens on, and the state of the registry's connection there)."""
     found = reg.get(client, name, resource_group)
     properties = found.registry["properties"]
+    private = []
+    for connection in properties.get("privateEndpointConnections") or []:
+        state = connection["properties"]["privateLinkServiceConnectionState"]["status"]
+        endpoint_id = (connection["properties"].get("privateEndpoint") or {}).get("id")
+        entry = {"connection": connection["name"], "status": state, "privateEndpoint": None}
+        if endpoint_id:
+            endpoint = client.arm_json("GET", endpoint_id, params={"api-version": "2024-05-01"})
+            listener = endpoint["properties"].get("listener") or {}
+            host = listener.get("address", "")
+            entry["privateEndpoint"] = endpoint["name"]
+            entry["address"] = f"[{host}]" if ":" in host else host
+            entry["address"] += f":{listener.get('port')}"
+        private.append(entry)
     return {
         "loginServer": properties["loginServer"],
         "dataEndpoints": [
             {"region": found.registry.get("location"), "endpoint": host}
             for host in properties.get("dataEndpointHostNames") or []
         ],
+        "privateEndpoints": private,
     }
 
 
