@@ -26,7 +26,6 @@ from moorage.domain.network import (
     AccessFacts,
     Deny,
     Listener,
-    Policy,
     decide,
     denial_message,
     explain,
@@ -100,11 +99,7 @@ class Gate:
             decision = ALLOW_TRUSTED_SERVICE
         if isinstance(decision, Deny):
             self.audit.record(registry.id, client, request.method, request.path, decision.reason)
-            refused = _oci(
-                self.refusal(
-                    decision, client, registry.name, registry.login_server, endpoint, policy
-                )
-            )
+            refused = _oci(self.refusal(decision, client, registry, endpoint))
             if _reported_only_as_401(request):
                 # Go clients (skopeo, podman, docker) drop the body of a 403 on the version
                 # check and on the Docker token request, and print only "403 (Forbidden)";
@@ -131,28 +126,40 @@ class Gate:
         self,
         decision: Deny,
         client: ClientAddress,
-        registry: str,
-        login_server: str,
+        registry: Registry,
         endpoint: str | None = None,
-        policy: Policy | None = None,
     ) -> RegistryError:
         detail: dict[str, object] = {
             "client": str(client.address),
-            "registry": registry,
+            "registry": registry.name,
             "reason": decision.reason.value,
         }
         if client.peer != client.address:
             detail["peer"] = str(client.peer)
         if endpoint is not None:
-            state = policy.endpoint_states.get(endpoint) if policy is not None else None
+            connection = next(
+                (
+                    c
+                    for c in registry.private_endpoint_connections
+                    if c.private_endpoint == endpoint
+                ),
+                None,
+            )
             detail["privateEndpoint"] = endpoint
-            detail["connectionState"] = state or "none"
+            detail["connectionState"] = connection.status.value if connection else "none"
             message = private_denial_message(
-                client=str(client.address), registry=registry, endpoint=endpoint, state=state
+                client=str(client.address),
+                registry=registry.name,
+                endpoint=endpoint,
+                connection=connection.name if connection else None,
+                state=connection.status.value if connection else None,
             )
             return RegistryError(DENIED, message, detail)
         message = denial_message(
-            decision, client=str(client.address), registry=registry, login_server=login_server
+            decision,
+            client=str(client.address),
+            registry=registry.name,
+            login_server=registry.login_server,
         )
         return RegistryError(DENIED, message, detail)
 

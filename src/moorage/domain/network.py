@@ -485,26 +485,26 @@ def denial_message(decision: Deny, *, client: str, registry: str, login_server: 
     return f"{head}."
 
 
-def private_denial_message(*, client: str, registry: str, endpoint: str, state: str | None) -> str:
+def private_denial_message(
+    *, client: str, registry: str, endpoint: str, connection: str | None, state: str | None
+) -> str:
     """The 403 on a private endpoint: the registry's connection there, and its state."""
-    if state is None:
-        return (
-            f"client {client} is not allowed to access registry '{registry}' through private "
-            f"endpoint '{endpoint}': the registry has no connection on this private endpoint. "
-            f"Create one: moorage network private-endpoint create ... "
-            f"--private-connection-resource-id <id of {registry}> --group-id registry"
-        )
-    fix = (
-        f". To allow it: moorage acr private-endpoint-connection approve --registry-name "
-        f"{registry} --name <connection>"
-        if state == "Pending"
-        else ""
-    )
-    return (
+    head = (
         f"client {client} is not allowed to access registry '{registry}' through private "
-        f"endpoint '{endpoint}': the registry's connection on this private endpoint is "
-        f"{state}, not Approved{fix}"
+        f"endpoint '{endpoint}'"
     )
+    if connection is None or state is None:
+        return (
+            f"{head}: the registry has no connection on this private endpoint. Ask for one: "
+            f"moorage network private-endpoint create --name {endpoint} --connection-name "
+            f"<name> --private-connection-resource-id <id of {registry}> --group-id registry"
+        )
+    if state == "Pending":
+        return (
+            f"{head}: its connection '{connection}' is Pending; approve it with: moorage acr "
+            f"private-endpoint-connection approve --registry-name {registry} --name {connection}"
+        )
+    return f"{head}: its connection '{connection}' is {state}, not Approved"
 
 
 def explain(facts: AccessFacts, policy: Policy, decision: Decision) -> str:
