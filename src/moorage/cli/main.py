@@ -17,8 +17,10 @@ from moorage.cli.account import account, login, logout
 from moorage.cli.acr import acr
 from moorage.cli.ad import ad
 from moorage.cli.azcloud import az_cloud
+from moorage.cli.network import network
 from moorage.cli.output import format_json
-from moorage.cli.private_endpoints import network
+from moorage.cli.private_endpoints import network as private_endpoint_network
+from moorage.cli.virtual_networks import vnet
 from moorage.config import Settings, SettingsError, default_data_dir
 
 
@@ -43,7 +45,11 @@ def main() -> None:
     """moorage: a self-hosted OCI registry with per-registry network access control."""
 
 
-for _command in (login, logout, account, ad, acr):  # the cloud CLI's commands, over HTTP
+network.add_command(vnet)
+# One `network` group (cli/network.py): the private-endpoint commands join it.
+for _command in private_endpoint_network.commands.values():
+    network.add_command(_command)
+for _command in (login, logout, account, ad, acr, network):  # the cloud CLI's commands, over HTTP
     main.add_command(_command)
 
 

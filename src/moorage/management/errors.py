@@ -13,6 +13,7 @@ from moorage.domain import errors as domain
 from moorage.domain.access import InvalidScope
 from moorage.domain.networks import InvalidNetworkName
 from moorage.store import private_endpoints as endpoints
+from moorage.store import virtual_networks as vnets
 from moorage.store.management import ResourceGroupNotFound, SubscriptionNotFound
 from moorage.store.registries import PreconditionFailed
 from moorage.store.repository_tokens import TokenExists, TokenNameTaken, TokenNotFound
@@ -64,6 +65,29 @@ IP_RULE_LIMIT_EXCEEDED = _register(
     "IpRuleLimitExceeded", 400, "The change would exceed the registry's IP rule limit."
 )
 IP_RULE_NOT_FOUND = _register("IpRuleNotFound", 404, "No such IP rule on the registry.")
+VNET_RULE_LIMIT_EXCEEDED = _register(
+    "VirtualNetworkRuleLimitExceeded",
+    400,
+    "The change would exceed the registry's virtual-network rule limit.",
+)
+VNET_RULE_NOT_FOUND = _register(
+    "VirtualNetworkRuleNotFound", 404, "No such virtual-network rule on the registry."
+)
+INVALID_RESOURCE_REFERENCE = _register(
+    "InvalidResourceReference", 400, "The request names a resource (a subnet) that does not exist."
+)
+SUBNET_RANGES_OVERLAP = _register(
+    "NetcfgSubnetRangesOverlap", 400, "Two subnets of one virtual network overlap."
+)
+SUBNET_OUTSIDE_VNET = _register(
+    "NetcfgSubnetRangeOutsideVnet", 400, "A subnet is not inside its virtual network's space."
+)
+VNET_SPACES_OVERLAP = _register(
+    "VnetAddressSpacesOverlap", 400, "Two address prefixes of one virtual network overlap."
+)
+SUBNET_IN_USE = _register(
+    "InUseSubnetCannotBeDeleted", 409, "Registries' virtual-network rules name the subnet."
+)
 AUTHENTICATION_FAILED = _register(
     "AuthenticationFailed", 401, "No valid bearer token was presented."
 )
@@ -125,6 +149,18 @@ TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
     ScopeMapInUse: CONFLICT,
     SystemScopeMapReadOnly: CONFLICT,
     TokenNameTaken: CONFLICT,
+    # Virtual networks, subnets and registries' virtual-network rules.
+    vnets.VirtualNetworkNotFound: RESOURCE_NOT_FOUND,
+    vnets.SubnetNotFound: RESOURCE_NOT_FOUND,
+    vnets.InvalidAddressPrefix: INVALID_PARAMETER,
+    vnets.VirtualNetworkPrefixesOverlap: VNET_SPACES_OVERLAP,
+    vnets.SubnetsOverlap: SUBNET_RANGES_OVERLAP,
+    vnets.SubnetOutsideVirtualNetwork: SUBNET_OUTSIDE_VNET,
+    vnets.SubnetInUse: SUBNET_IN_USE,
+    vnets.InvalidSubnetReference: INVALID_RESOURCE_REFERENCE,
+    vnets.VirtualNetworkRuleNotFound: VNET_RULE_NOT_FOUND,
+    vnets.VirtualNetworkRuleLimitExceeded: VNET_RULE_LIMIT_EXCEEDED,
+    vnets.ConcurrentNetworkChange: CONFLICT,
     # Private endpoints and registries' connections to them.
     InvalidNetworkName: INVALID_RESOURCE_NAME,
     endpoints.PrivateEndpointNotFound: RESOURCE_NOT_FOUND,

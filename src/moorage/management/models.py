@@ -6,10 +6,11 @@ policies...) are accepted and ignored, so real clients that send them keep worki
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from moorage.domain.errors import InvalidIPRule
 from moorage.domain.network import parse_ip_rule
@@ -66,9 +67,20 @@ class IPRuleValueModel(_Model):
             raise ValueError(e.message) from None
 
 
+class VirtualNetworkRuleModel(_Model):
+    id: str = Field(
+        description="The subnet's resource id: .../Microsoft.Network/virtualNetworks/<vnet>"
+        "/subnets/<subnet>."
+    )
+    action: Literal["Allow"] = "Allow"
+
+
 class NetworkRuleSetModel(_Model):
     default_action: Literal["Allow", "Deny"] | None = Field(None, alias="defaultAction")
     ip_rules: list[IPRuleModel] | None = Field(None, alias="ipRules")
+    virtual_network_rules: list[VirtualNetworkRuleModel] | None = Field(
+        None, alias="virtualNetworkRules"
+    )
 
 
 class RegistryPropertiesModel(_Model):
@@ -116,16 +128,30 @@ class ResourceGroupModel(_Model):
     tags: dict[str, str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryUpdate(RegistryChanges):
+    """RegistryChanges plus the subnets a PUT/PATCH names in networkRuleSet.virtualNetworkRules
+    (their rules live in store/virtual_networks.py, not in the registry's row)."""
+
+    virtual_network_rules: tuple[str, ...] | None = None
+    """Subnet ids. None keeps the rules; a tuple (even empty) replaces them."""
+
+
+def virtual_network_rules_of(changes: RegistryChanges) -> tuple[str, ...] | None:
+    """The subnets a change names, or None when it leaves the virtual-network rules alone."""
+    return changes.virtual_network_rules if isinstance(changes, RegistryUpdate) else None
+
+
 def changes_from(
     properties: RegistryPropertiesModel | None,
     *,
     sku: SkuModel | None = None,
     tags: dict[str, str] | None = None,
     location: str | None = None,
-) -> RegistryChanges:
+) -> RegistryUpdate:
     p = properties or RegistryPropertiesModel()
     rules = p.network_rule_set
-    return RegistryChanges(
+    return RegistryUpdate(
         location=location,
         tags=tags,
         sku=Sku(sku.name) if sku else None,
@@ -144,6 +170,12 @@ def changes_from(
         ip_rules=(
             tuple(IPRule(r.value, r.action, r.expires_on) for r in rules.ip_rules)
             if rules is not None and rules.ip_rules is not None
+            else None
+        ),
+        # The same for virtualNetworkRules: left out, the rules stay.
+        virtual_network_rules=(
+            tuple(r.id for r in rules.virtual_network_rules)
+            if rules is not None and rules.virtual_network_rules is not None
             else None
         ),
     )
@@ -323,3 +355,83 @@ class PrivateEndpointConnectionPropertiesModel(_Model):
 
 class PrivateEndpointConnectionModel(_Model):
     properties: PrivateEndpointConnectionPropertiesModel
+
+
+# -- virtual networks and subnets (Microsoft.Network/virtualNetworks, .../subnets) -------------
+
+SERVICE_ENDPOINT = "Microsoft.ContainerRegistry"
+
+
+class ServiceEndpointModel(_Model):
+    service: str = Field(description="Only Microsoft.ContainerRegistry: moorage's one service.")
+    locations: list[str] | None = None
+
+    @field_validator("service")
+    @classmethod
+    def _container_registry(cls, value: str) -> str:
+        if value.lower() != SERVICE_ENDPOINT.lower():
+            raise ValueError(
+                f"service endpoint '{value}' is not offered here: moorage serves only "
+                f"{SERVICE_ENDPOINT} (and every subnet has it)"
+            )
+        return SERVICE_ENDPOINT
+
+
+class SubnetPropertiesModel(_Model):
+    address_prefix: str | None = Field(
+        None, alias="addressPrefix", description="The subnet's range: a CIDR inside the network's."
+    )
+    address_prefixes: list[str] | None = Field(
+        None, alias="addressPrefixes", description="The same as a list of exactly one range."
+    )
+    service_endpoints: list[ServiceEndpointModel] | None = Field(None, alias="serviceEndpoints")
+
+    @property
+    def prefix(self) -> str:
+        """The one address prefix (the model validator makes sure there is one)."""
+        if self.address_prefix is not None:
+            return self.address_prefix
+        assert self.address_prefixes is not None
+        return self.address_prefixes[0]
+
+    @model_validator(mode="after")
+    def _one_prefix(self) -> SubnetPropertiesModel:
+        given = ([self.address_prefix] if self.address_prefix is not None else []) + list(
+            self.address_prefixes or []
+        )
+        if len(given) != 1:
+            raise ValueError(
+                "a subnet has exactly one address prefix (addressPrefix), such as 10.0.1.0/24"
+                + (f"; got {', '.join(given)}" if given else "")
+            )
+        return self
+
+
+class SubnetModel(_Model):
+    properties: SubnetPropertiesModel
+
+
+class NamedSubnetModel(_Model):
+    name: str = Field(min_length=1, max_length=80)
+    properties: SubnetPropertiesModel
+
+
+class AddressSpaceModel(_Model):
+    address_prefixes: list[str] = Field(alias="addressPrefixes", min_length=1)
+
+
+class VirtualNetworkPropertiesModel(_Model):
+    address_space: AddressSpaceModel = Field(alias="addressSpace")
+    subnets: list[NamedSubnetModel] | None = Field(
+        None, description="Replaces the network's subnets when given; left out, they stay."
+    )
+
+
+class VirtualNetworkModel(_Model):
+    location: str = Field(min_length=1, max_length=64)
+    tags: dict[str, str] | None = None
+    properties: VirtualNetworkPropertiesModel
+
+
+class VirtualNetworkRuleIdModel(_Model):
+    id: str = Field(description="The subnet's resource id.")

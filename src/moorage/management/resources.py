@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
 from typing import Any
 
 from moorage.domain.registry import IPRule, PrivateEndpointConnection, Registry
@@ -10,6 +13,7 @@ from moorage.store.management import ResourceGroup, Subscription
 from moorage.store.private_endpoints import EndpointConnection, PrivateEndpoint
 from moorage.store.repository_tokens import GeneratedPassword, Token, TokenPassword
 from moorage.store.scope_maps import ScopeMap
+from moorage.store.virtual_networks import Subnet, VirtualNetwork
 
 REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
 
@@ -32,10 +36,7 @@ def registry(r: Registry) -> dict[str, Any]:
             "creationDate": _time(r.created_at),
             "provisioningState": "Succeeded",
             "adminUserEnabled": r.admin_user_enabled,
-            "networkRuleSet": {
-                "defaultAction": r.network_rule_set.default_action.value,
-                "ipRules": [_rule(rule) for rule in r.network_rule_set.ip_rules],
-            },
+            "networkRuleSet": _rule_set(r),
             "policies": {
                 "quarantinePolicy": {"status": "disabled"},
                 "trustPolicy": {"type": "Notary", "status": "disabled"},
@@ -54,6 +55,20 @@ def registry(r: Registry) -> dict[str, Any]:
             "anonymousPullEnabled": r.anonymous_pull_enabled,
         },
     }
+
+
+def _rule_set(r: Registry) -> dict[str, Any]:
+    rules = r.network_rule_set
+    out: dict[str, Any] = {
+        "defaultAction": rules.default_action.value,
+        "ipRules": [_rule(rule) for rule in rules.ip_rules],
+    }
+    if rules.virtual_network_rules:
+        # Shown only when there are some: clients written for ipRules alone see no change.
+        out["virtualNetworkRules"] = [
+            {"action": v.action, "id": v.subnet_id} for v in rules.virtual_network_rules
+        ]
+    return out
 
 
 def _rule(rule: IPRule) -> dict[str, Any]:
@@ -294,3 +309,45 @@ SERVICE_ENDPOINTS = [
     # Every moorage subnet has the one service endpoint moorage has: its registries.
     {"service": "Microsoft.ContainerRegistry", "locations": ["*"], "provisioningState": "Succeeded"}
 ]
+
+
+def _content_etag(*parts: Any) -> str:
+    """A network resource's etag: it changes exactly when what it shows changes."""
+    digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+    return f'W/"{uuid.UUID(digest[:32])}"'
+
+
+def subnet(s: Subnet) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "id": s.id,
+        "etag": _content_etag(s.id, s.address_prefix),
+        "type": SUBNET_TYPE,
+        "properties": {
+            "provisioningState": "Succeeded",
+            "addressPrefix": s.address_prefix,
+            "serviceEndpoints": SERVICE_ENDPOINTS,
+            "delegations": [],
+        },
+    }
+
+
+def virtual_network(v: VirtualNetwork) -> dict[str, Any]:
+    subnets = [(s.name, s.address_prefix) for s in v.subnets]
+    guid = uuid.uuid5(uuid.NAMESPACE_URL, f"{v.id.lower()}@{_time(v.created_at)}")
+    return {
+        "name": v.name,
+        "id": v.id,
+        "etag": _content_etag(v.id, v.address_prefixes, subnets),
+        "type": VIRTUAL_NETWORK_TYPE,
+        "location": v.location,
+        "tags": {},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "resourceGuid": str(guid),
+            "addressSpace": {"addressPrefixes": list(v.address_prefixes)},
+            "subnets": [subnet(s) for s in v.subnets],
+            "virtualNetworkPeerings": [],
+            "enableDdosProtection": False,
+        },
+    }

@@ -11,6 +11,7 @@ from moorage.auth.roles import Permission
 from moorage.management import models, principals, registries, subscriptions
 from moorage.management import private_endpoints as endpoints
 from moorage.management import repository_access as access
+from moorage.management import virtual_networks as vnets
 from moorage.management.apiversions import (
     NEWEST_STABLE,
     REGISTRY_VERSIONS,
@@ -35,6 +36,10 @@ SCOPE_MAP, TOKEN = SCOPE_MAPS + "/{scopeMapName}", TOKENS + "/{tokenName}"
 R, W, D, A = Permission.READ, Permission.WRITE, Permission.DELETE, Permission.ACTION
 M = Permission.MANAGE_ACCESS
 REG, RES = REGISTRY_VERSIONS, RESOURCES_VERSIONS
+VNETS = GROUP + "/providers/Microsoft.Network/virtualNetworks"
+VNET = VNETS + "/{virtualNetworkName}"
+SUBNETS = VNET + "/subnets"
+SUBNET = SUBNETS + "/{subnetName}"
 NETWORK = "/providers/Microsoft.Network/privateEndpoints"
 ENDPOINTS = GROUP + NETWORK
 ENDPOINT = ENDPOINTS + "/{privateEndpointName}"
@@ -200,6 +205,73 @@ ROUTES: Final[tuple[Route, ...]] = (
         REG,
         "moorage: addresses refused by the network rules, with counts",
         action=True,
+    ),
+    Route(
+        "POST",
+        REGISTRY + "/addVirtualNetworkRule",
+        vnets.add_rule,
+        W,
+        REG,
+        "moorage: add one virtual-network rule (a subnet id) without rewriting the others",
+        models.VirtualNetworkRuleIdModel,
+        action=True,
+    ),
+    Route(
+        "POST",
+        REGISTRY + "/removeVirtualNetworkRule",
+        vnets.remove_rule,
+        W,
+        REG,
+        "moorage: remove one virtual-network rule",
+        models.VirtualNetworkRuleIdModel,
+        action=True,
+    ),
+    # Virtual networks and their subnets (management/virtual_networks.py).
+    Route(
+        "GET",
+        SUB + "/providers/Microsoft.Network/virtualNetworks",
+        vnets.list_in_subscription,
+        R,
+        NET,
+        "Virtual networks of the subscription",
+    ),
+    Route("GET", VNETS, vnets.list_in_group, R, NET, "Virtual networks of the resource group"),
+    Route("GET", VNET, vnets.get, R, NET, "A virtual network with its subnets"),
+    Route(
+        "PUT",
+        VNET,
+        vnets.put,
+        W,
+        NET,
+        "Create a virtual network or replace its address space (and its subnets, when given)",
+        models.VirtualNetworkModel,
+    ),
+    Route(
+        "DELETE",
+        VNET,
+        vnets.delete,
+        D,
+        NET,
+        "Delete a virtual network; refused while a registry's rule names one of its subnets",
+    ),
+    Route("GET", SUBNETS, vnets.list_subnets, R, NET, "Subnets of a virtual network"),
+    Route("GET", SUBNET, vnets.get_subnet, R, NET, "A subnet"),
+    Route(
+        "PUT",
+        SUBNET,
+        vnets.put_subnet,
+        W,
+        NET,
+        "Create a subnet or change its address prefix",
+        models.SubnetModel,
+    ),
+    Route(
+        "DELETE",
+        SUBNET,
+        vnets.delete_subnet,
+        D,
+        NET,
+        "Delete a subnet; refused while a registry's rule names it",
     ),
     # Scope maps and repository-scoped tokens (management/repository_access.py).
     Route(

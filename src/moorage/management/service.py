@@ -20,6 +20,7 @@ from moorage.management import models
 from moorage.store.credentials import CredentialStore
 from moorage.store.management import SubscriptionStore
 from moorage.store.registries import RegistryStore
+from moorage.store.virtual_networks import VirtualNetworkStore
 
 PASSWORD_NAMES = ("password", "password2")
 
@@ -37,12 +38,14 @@ class ManagementService:
         credentials: CredentialStore,
         cipher: Cipher,
         resolver: RegistryResolver,
+        virtual_networks: VirtualNetworkStore | None = None,
     ) -> None:
         self.registries = registries
         self.subscriptions = subscriptions
         self.credentials = credentials
         self.cipher = cipher
         self.resolver = resolver
+        self.virtual_networks = virtual_networks or VirtualNetworkStore.beside(registries)
 
     async def get(self, subscription_id: str, group: str, name: str) -> Registry:
         await self.subscriptions.group(subscription_id, group)
@@ -96,9 +99,18 @@ class ManagementService:
                 raise RegistryExists(
                     f"The registry '{name}' exists and If-None-Match is '*'.", name=name
                 )
+            await self._check_virtual_network_rules(existing, changes)
             updated = await self.registries.update(name, changes, if_match=if_match)
+            updated = await self._set_virtual_network_rules(updated, changes)
             await self._after_change(updated)
             return updated, False
+        await self.virtual_networks.check_rules(
+            name,
+            Sku(body.sku.name),
+            models.virtual_network_rules_of(changes),
+            0,
+            changing_sku=False,
+        )
         created = await self.registries.create(
             name,
             Sku(body.sku.name),
@@ -106,6 +118,7 @@ class ManagementService:
             location=body.location,
             changes=changes,
         )
+        created = await self._set_virtual_network_rules(created, changes)
         await self._after_change(created)
         return created, True
 
@@ -118,10 +131,36 @@ class ManagementService:
         *,
         if_match: str | None = None,
     ) -> Registry:
-        await self.get(subscription_id, group, name)
+        existing = await self.get(subscription_id, group, name)
+        await self._check_virtual_network_rules(existing, changes)
         updated = await self.registries.update(name, changes, if_match=if_match)
+        updated = await self._set_virtual_network_rules(updated, changes)
         await self._after_change(updated)
         return updated
+
+    async def _check_virtual_network_rules(
+        self, existing: Registry, changes: RegistryChanges
+    ) -> None:
+        """Before anything is written: the subnets named exist, and the registry may have its
+        virtual-network rules (new or kept) at the SKU it will have. The rules are then
+        written in their own transaction after the registry's (RegistryStore knows nothing
+        of them); this check makes a failure between the two unlikely, not impossible."""
+        sku = changes.sku or existing.sku
+        await self.virtual_networks.check_rules(
+            existing.name,
+            sku,
+            models.virtual_network_rules_of(changes),
+            len(existing.network_rule_set.virtual_network_rules),
+            changing_sku=sku is not existing.sku,
+        )
+
+    async def _set_virtual_network_rules(
+        self, registry: Registry, changes: RegistryChanges
+    ) -> Registry:
+        wanted = models.virtual_network_rules_of(changes)
+        if wanted is None or not await self.virtual_networks.replace_rules(registry.id, wanted):
+            return registry
+        return await self.registries.get(registry.name)
 
     async def delete(
         self, subscription_id: str, group: str, name: str, *, if_match: str | None = None
