@@ -53,6 +53,7 @@ from moorage.store.private_endpoints import PrivateEndpointStore
 from moorage.store.registries import RegistryStore
 from moorage.store.repository_tokens import ScopeMapStore, TokenStore
 from moorage.store.uploads import UploadStore
+from moorage.store.virtual_networks import VirtualNetworkStore
 
 log = logging.getLogger("moorage")
 SETTINGS: Final = web.AppKey("settings", Settings)
@@ -143,7 +144,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     identity = app[IDENTITY] = IdentityService(principals, tokens, tenant, settings.base_url)
     cipher = SecretBox.load_or_create(settings.data_dir)
     credentials = CredentialStore(db)
-    app[SERVICE] = ManagementService(registries, subscriptions, credentials, cipher, resolver)
+    app[SERVICE] = ManagementService(
+        registries, subscriptions, credentials, cipher, resolver, VirtualNetworkStore(db)
+    )
     registry_tokens = RegistryTokens(
         keys, issuer=f"{settings.base_url}/oauth2/token", tenant_id=tenant
     )

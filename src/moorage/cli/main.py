@@ -19,7 +19,7 @@ from moorage.cli.ad import ad
 from moorage.cli.azcloud import az_cloud
 from moorage.cli.network import network
 from moorage.cli.output import format_json
-from moorage.cli.private_endpoints import network as private_endpoint_network
+from moorage.cli.private_endpoints import private_endpoint
 from moorage.cli.virtual_networks import vnet
 from moorage.config import Settings, SettingsError, default_data_dir
 
@@ -46,9 +46,7 @@ def main() -> None:
 
 
 network.add_command(vnet)
-# One `network` group (cli/network.py): the private-endpoint commands join it.
-for _command in private_endpoint_network.commands.values():
-    network.add_command(_command)
+network.add_command(private_endpoint)
 for _command in (login, logout, account, ad, acr, network):  # the cloud CLI's commands, over HTTP
     main.add_command(_command)
 
@@ -171,7 +169,6 @@ def _is_address(host: str) -> bool:
 
 
 main.add_command(az_cloud)
-main.add_command(network)
 
 
 @main.group()

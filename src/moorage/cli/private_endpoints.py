@@ -159,12 +159,7 @@ def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
 # -- network private-endpoint -------------------------------------------------------------------
 
 
-@click.group(cls=AzGroup)
-def network() -> None:
-    """Network resources (the cloud CLI's `az network`): private endpoints."""
-
-
-@network.group("private-endpoint", cls=AzGroup)
+@click.group("private-endpoint", cls=AzGroup)
 def private_endpoint() -> None:
     """Private endpoints: listeners of moorage, each on its own address and port, which serve
     a registry only while its connection is Approved."""

@@ -38,14 +38,14 @@ class ManagementService:
         credentials: CredentialStore,
         cipher: Cipher,
         resolver: RegistryResolver,
-        virtual_networks: VirtualNetworkStore | None = None,
+        virtual_networks: VirtualNetworkStore,
     ) -> None:
         self.registries = registries
         self.subscriptions = subscriptions
         self.credentials = credentials
         self.cipher = cipher
         self.resolver = resolver
-        self.virtual_networks = virtual_networks or VirtualNetworkStore.beside(registries)
+        self.virtual_networks = virtual_networks
 
     async def get(self, subscription_id: str, group: str, name: str) -> Registry:
         await self.subscriptions.group(subscription_id, group)

@@ -38,7 +38,7 @@ from moorage.domain.networks import (
 from moorage.domain.registry import Sku
 from moorage.store.database import Database
 from moorage.store.management import ResourceGroup
-from moorage.store.registries import RegistryStore, touch
+from moorage.store.registries import touch
 from moorage.store.schema import (
     registries,
     resource_groups,
@@ -292,12 +292,6 @@ class VirtualNetworkStore:
     def __init__(self, db: Database, *, max_rules: int = MAX_VIRTUAL_NETWORK_RULES) -> None:
         self._db = db
         self.max_rules = max_rules
-
-    @classmethod
-    def beside(cls, registries: RegistryStore) -> VirtualNetworkStore:
-        """A store on the registry store's database, for services built before the app
-        factory passes one in (the database is not otherwise reachable from the service)."""
-        return cls(registries._db)
 
     # reads
 
