@@ -122,3 +122,11 @@ def test_authentication_page(documented_server: Server, tmp_path: Path) -> None:
     assert "does not allow anonymous pull" in out
     assert '{"name": "hello", "tags": ["latest"]}' in out
     assert out.rstrip().endswith("true")  # anonymous pull is on
+
+
+@pytest.mark.parametrize("documented_server", [()], indirect=True)
+def test_private_endpoints_page(documented_server: Server, tmp_path: Path) -> None:
+    out = run_page("private-endpoints.md", documented_server, tmp_path, [])
+    assert out.split()[:3] == ["401", "401", "200"], out
+    assert '"address": "127.0.0.5:5002"' in out
+    assert '"status": "Approved"' in out
