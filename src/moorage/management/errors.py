@@ -10,10 +10,10 @@ from aiohttp import web
 
 from moorage.auth.principals import PrincipalNotFound
 from moorage.domain import errors as domain
+from moorage.domain import private_endpoints as endpoints
+from moorage.domain import virtual_networks as vnets
 from moorage.domain.access import InvalidScope
 from moorage.domain.networks import InvalidNetworkName
-from moorage.store import private_endpoints as endpoints
-from moorage.store import virtual_networks as vnets
 from moorage.store.management import ResourceGroupNotFound, SubscriptionNotFound
 from moorage.store.registries import PreconditionFailed
 from moorage.store.repository_tokens import TokenExists, TokenNameTaken, TokenNotFound

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from moorage.domain.errors import InvalidIPRule
 from moorage.domain.network import parse_ip_rule
+from moorage.domain.private_endpoints import InvalidListener, check_address
 from moorage.domain.registry import (
     DefaultAction,
     IPRule,
@@ -21,7 +22,6 @@ from moorage.domain.registry import (
     RegistryChanges,
     Sku,
 )
-from moorage.store.private_endpoints import InvalidListener, check_address
 
 
 class _Model(BaseModel):
@@ -131,7 +131,7 @@ class ResourceGroupModel(_Model):
 @dataclass(frozen=True, slots=True)
 class RegistryUpdate(RegistryChanges):
     """RegistryChanges plus the subnets a PUT/PATCH names in networkRuleSet.virtualNetworkRules
-    (their rules live in store/virtual_networks.py, not in the registry's row)."""
+    (their rules live in store/virtual_network_rules.py, not in the registry's row)."""
 
     virtual_network_rules: tuple[str, ...] | None = None
     """Subnet ids. None keeps the rules; a tuple (even empty) replaces them."""

@@ -16,11 +16,7 @@ from aiohttp import web
 
 from moorage.auth.bearer import Principal
 from moorage.auth.roles import Permission, allows
-from moorage.domain.registry import ConnectionStatus, PrivateEndpointConnection, Registry
-from moorage.management import errors, models, resources
-from moorage.management.router import ManagementRequest, json_response
-from moorage.management.service import ManagementService
-from moorage.store.private_endpoints import (
+from moorage.domain.private_endpoints import (
     ConnectionRequest,
     InvalidConnectionField,
     Listener,
@@ -28,10 +24,14 @@ from moorage.store.private_endpoints import (
     Origin,
     PrivateEndpoint,
     PrivateEndpointNotFound,
-    PrivateEndpointStore,
     connection_not_found,
     endpoint_not_found,
 )
+from moorage.domain.registry import ConnectionStatus, PrivateEndpointConnection, Registry
+from moorage.management import errors, models, resources
+from moorage.management.router import ManagementRequest, json_response
+from moorage.management.service import ManagementService
+from moorage.store.private_endpoints import PrivateEndpointStore
 
 AUTO_APPROVED = "Auto-Approved"
 _REGISTRY_ID = re.compile(

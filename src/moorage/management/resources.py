@@ -7,13 +7,13 @@ import json
 import uuid
 from typing import Any
 
+from moorage.domain.private_endpoints import EndpointConnection, PrivateEndpoint
 from moorage.domain.registry import IPRule, PrivateEndpointConnection, Registry
+from moorage.domain.virtual_networks import Subnet, VirtualNetwork
 from moorage.store.audit import Denial, DeniedClient
 from moorage.store.management import ResourceGroup, Subscription
-from moorage.store.private_endpoints import EndpointConnection, PrivateEndpoint
 from moorage.store.repository_tokens import GeneratedPassword, Token, TokenPassword
 from moorage.store.scope_maps import ScopeMap
-from moorage.store.virtual_networks import Subnet, VirtualNetwork
 
 REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
 

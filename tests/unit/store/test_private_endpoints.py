@@ -8,10 +8,7 @@ import pytest
 
 from moorage.auth.principals import PrincipalStore
 from moorage.domain.networks import InvalidNetworkName
-from moorage.domain.registry import ConnectionStatus, Registry
-from moorage.store.database import Database
-from moorage.store.management import ResourceGroup, SubscriptionStore
-from moorage.store.private_endpoints import (
+from moorage.domain.private_endpoints import (
     ConnectionExists,
     ConnectionNotFound,
     ConnectionRequest,
@@ -26,9 +23,12 @@ from moorage.store.private_endpoints import (
     Origin,
     PrivateEndpointNameTaken,
     PrivateEndpointNotFound,
-    PrivateEndpointStore,
     check_listener,
 )
+from moorage.domain.registry import ConnectionStatus, Registry
+from moorage.store.database import Database
+from moorage.store.management import ResourceGroup, SubscriptionStore
+from moorage.store.private_endpoints import PrivateEndpointStore
 from moorage.store.registries import RegistryStore
 
 PENDING, APPROVED = ConnectionStatus.PENDING, ConnectionStatus.APPROVED
