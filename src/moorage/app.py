@@ -53,6 +53,7 @@ from moorage.store.private_endpoints import PrivateEndpointStore
 from moorage.store.registries import RegistryStore
 from moorage.store.repository_tokens import ScopeMapStore, TokenStore
 from moorage.store.uploads import UploadStore
+from moorage.store.virtual_network_rules import VirtualNetworkRuleStore
 from moorage.store.virtual_networks import VirtualNetworkStore
 
 log = logging.getLogger("moorage")
@@ -145,7 +146,13 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     cipher = SecretBox.load_or_create(settings.data_dir)
     credentials = CredentialStore(db)
     app[SERVICE] = ManagementService(
-        registries, subscriptions, credentials, cipher, resolver, VirtualNetworkStore(db)
+        registries,
+        subscriptions,
+        credentials,
+        cipher,
+        resolver,
+        VirtualNetworkStore(db),
+        VirtualNetworkRuleStore(db),
     )
     registry_tokens = RegistryTokens(
         keys, issuer=f"{settings.base_url}/oauth2/token", tenant_id=tenant

@@ -20,6 +20,7 @@ from moorage.management import models
 from moorage.store.credentials import CredentialStore
 from moorage.store.management import SubscriptionStore
 from moorage.store.registries import RegistryStore
+from moorage.store.virtual_network_rules import VirtualNetworkRuleStore
 from moorage.store.virtual_networks import VirtualNetworkStore
 
 PASSWORD_NAMES = ("password", "password2")
@@ -39,6 +40,7 @@ class ManagementService:
         cipher: Cipher,
         resolver: RegistryResolver,
         virtual_networks: VirtualNetworkStore,
+        virtual_network_rules: VirtualNetworkRuleStore,
     ) -> None:
         self.registries = registries
         self.subscriptions = subscriptions
@@ -46,6 +48,7 @@ class ManagementService:
         self.cipher = cipher
         self.resolver = resolver
         self.virtual_networks = virtual_networks
+        self.virtual_network_rules = virtual_network_rules
 
     async def get(self, subscription_id: str, group: str, name: str) -> Registry:
         await self.subscriptions.group(subscription_id, group)
@@ -104,7 +107,7 @@ class ManagementService:
             updated = await self._set_virtual_network_rules(updated, changes)
             await self._after_change(updated)
             return updated, False
-        await self.virtual_networks.check_rules(
+        await self.virtual_network_rules.check_rules(
             name,
             Sku(body.sku.name),
             models.virtual_network_rules_of(changes),
@@ -146,7 +149,7 @@ class ManagementService:
         written in their own transaction after the registry's (RegistryStore knows nothing
         of them); this check makes a failure between the two unlikely, not impossible."""
         sku = changes.sku or existing.sku
-        await self.virtual_networks.check_rules(
+        await self.virtual_network_rules.check_rules(
             existing.name,
             sku,
             models.virtual_network_rules_of(changes),
@@ -158,7 +161,9 @@ class ManagementService:
         self, registry: Registry, changes: RegistryChanges
     ) -> Registry:
         wanted = models.virtual_network_rules_of(changes)
-        if wanted is None or not await self.virtual_networks.replace_rules(registry.id, wanted):
+        if wanted is None or not await self.virtual_network_rules.replace_rules(
+            registry.id, wanted
+        ):
             return registry
         return await self.registries.get(registry.name)
 

@@ -15,12 +15,12 @@ from typing import TypeVar
 from aiohttp import web
 
 from moorage.domain.registry import Registry
+from moorage.domain.virtual_networks import Subnet, VirtualNetwork, Written
 from moorage.management import models, resources
 from moorage.management.registries import SERVICE
 from moorage.management.router import ManagementRequest, json_response
 from moorage.management.service import ManagementService
 from moorage.store.management import ResourceGroup
-from moorage.store.virtual_networks import Subnet, VirtualNetwork, Written
 
 T = TypeVar("T")
 
@@ -29,6 +29,7 @@ class VirtualNetworks:
     def __init__(self, management: ManagementService) -> None:
         self.management = management
         self.store = management.virtual_networks
+        self.rules = management.virtual_network_rules
 
     async def group(self, subscription_id: str, group: str) -> ResourceGroup:
         return await self.management.subscriptions.group(subscription_id, group)
@@ -50,12 +51,12 @@ class VirtualNetworks:
         return self._forget(await self.store.put_subnet(group, vnet, name, body.properties.prefix))
 
     async def add_rule(self, registry: Registry, subnet: str) -> Registry:
-        if await self.store.add_rule(registry.id, subnet):
+        if await self.rules.add_rule(registry.id, subnet):
             return await self._changed(registry)
         return registry
 
     async def remove_rule(self, registry: Registry, subnet: str) -> Registry:
-        await self.store.remove_rule(registry.id, subnet)
+        await self.rules.remove_rule(registry.id, subnet)
         return await self._changed(registry)
 
     async def _changed(self, registry: Registry) -> Registry:

@@ -6,10 +6,7 @@ from moorage.auth.principals import PrincipalStore
 from moorage.domain.errors import PremiumSkuRequired
 from moorage.domain.networks import InvalidNetworkName
 from moorage.domain.registry import Sku
-from moorage.store.database import Database
-from moorage.store.management import ResourceGroup, SubscriptionStore
-from moorage.store.registries import RegistryStore
-from moorage.store.virtual_networks import (
+from moorage.domain.virtual_networks import (
     InvalidAddressPrefix,
     InvalidSubnetReference,
     SubnetInUse,
@@ -20,11 +17,15 @@ from moorage.store.virtual_networks import (
     VirtualNetworkPrefixesOverlap,
     VirtualNetworkRuleLimitExceeded,
     VirtualNetworkRuleNotFound,
-    VirtualNetworkStore,
     address_prefix,
     check_address_space,
     check_subnets,
 )
+from moorage.store.database import Database
+from moorage.store.management import ResourceGroup, SubscriptionStore
+from moorage.store.registries import RegistryStore
+from moorage.store.virtual_network_rules import VirtualNetworkRuleStore
+from moorage.store.virtual_networks import VirtualNetworkStore
 
 
 @pytest.fixture
@@ -36,7 +37,12 @@ async def group(db: Database) -> ResourceGroup:
 
 @pytest.fixture
 def vnets(db: Database) -> VirtualNetworkStore:
-    return VirtualNetworkStore(db, max_rules=3)
+    return VirtualNetworkStore(db)
+
+
+@pytest.fixture
+def rules(db: Database) -> VirtualNetworkRuleStore:
+    return VirtualNetworkRuleStore(db, max_rules=3)
 
 
 def sid(group: ResourceGroup, vnet: str, subnet: str) -> str:
@@ -174,42 +180,48 @@ async def test_subnets_must_fit_the_network(
 
 
 async def test_rules_add_remove_replace_and_touch(
-    vnets: VirtualNetworkStore, registries: RegistryStore, group: ResourceGroup
+    vnets: VirtualNetworkStore,
+    rules: VirtualNetworkRuleStore,
+    registries: RegistryStore,
+    group: ResourceGroup,
 ) -> None:
     registry = await registries.create("vnetreg1", resource_group_id=group.id)
     await vnets.put(group, "v1", ["10.0.0.0/16"], [("a", "10.0.1.0/24"), ("b", "10.0.2.0/24")])
     a, b = sid(group, "v1", "a"), sid(group, "v1", "b")
 
-    assert await vnets.add_rule(registry.id, a.upper().replace("SUBSCRIPTIONS", "subscriptions"))
+    assert await rules.add_rule(registry.id, a.upper().replace("SUBSCRIPTIONS", "subscriptions"))
     after = await registries.get("vnetreg1")
     assert after.etag != registry.etag
     assert [
         (r.subnet_id, r.address_prefix) for r in after.network_rule_set.virtual_network_rules
     ] == [(a, "10.0.1.0/24")]
-    assert not await vnets.add_rule(registry.id, a)  # already there: nothing changes
+    assert not await rules.add_rule(registry.id, a)  # already there: nothing changes
     assert (await registries.get("vnetreg1")).etag == after.etag
 
-    assert await vnets.replace_rules(registry.id, [b, a, b])
+    assert await rules.replace_rules(registry.id, [b, a, b])
     listed = (await registries.get("vnetreg1")).network_rule_set.virtual_network_rules
     assert [r.subnet_id for r in listed] == [b, a]  # as named, each once
-    assert not await vnets.replace_rules(registry.id, [a, b])  # the same subnets: no change
+    assert not await rules.replace_rules(registry.id, [a, b])  # the same subnets: no change
 
-    await vnets.remove_rule(registry.id, b)
+    await rules.remove_rule(registry.id, b)
     with pytest.raises(VirtualNetworkRuleNotFound, match="no virtual-network rule for subnet"):
-        await vnets.remove_rule(registry.id, b)
+        await rules.remove_rule(registry.id, b)
     with pytest.raises(VirtualNetworkRuleNotFound):
-        await vnets.remove_rule(registry.id, sid(group, "v1", "nosuch"))
+        await rules.remove_rule(registry.id, sid(group, "v1", "nosuch"))
     with pytest.raises(InvalidNetworkName, match="is not a subnet id"):
-        await vnets.remove_rule(registry.id, "/subscriptions/x/nonsense")
+        await rules.remove_rule(registry.id, "/subscriptions/x/nonsense")
     assert (await vnets.get_subnet(group, "v1", "a")).registries == ("vnetreg1",)
 
 
 async def test_a_subnets_new_prefix_reaches_its_registries(
-    vnets: VirtualNetworkStore, registries: RegistryStore, group: ResourceGroup
+    vnets: VirtualNetworkStore,
+    rules: VirtualNetworkRuleStore,
+    registries: RegistryStore,
+    group: ResourceGroup,
 ) -> None:
     registry = await registries.create("vnetreg2", resource_group_id=group.id)
     await vnets.put(group, "v1", ["10.0.0.0/16"], [("a", "10.0.1.0/24")])
-    await vnets.add_rule(registry.id, sid(group, "v1", "a"))
+    await rules.add_rule(registry.id, sid(group, "v1", "a"))
     before = await registries.get("vnetreg2")
     unchanged = await vnets.put_subnet(group, "v1", "a", "10.0.1.0/24")
     assert unchanged.touched == () and (await registries.get("vnetreg2")).etag == before.etag
@@ -225,11 +237,14 @@ async def test_a_subnets_new_prefix_reaches_its_registries(
 
 
 async def test_a_subnet_in_use_is_kept(
-    vnets: VirtualNetworkStore, registries: RegistryStore, group: ResourceGroup
+    vnets: VirtualNetworkStore,
+    rules: VirtualNetworkRuleStore,
+    registries: RegistryStore,
+    group: ResourceGroup,
 ) -> None:
     registry = await registries.create("vnetreg3", resource_group_id=group.id)
     await vnets.put(group, "v1", ["10.0.0.0/16"], [("a", "10.0.1.0/24"), ("b", "10.0.2.0/24")])
-    await vnets.add_rule(registry.id, sid(group, "v1", "a"))
+    await rules.add_rule(registry.id, sid(group, "v1", "a"))
     for attempt in (
         vnets.delete_subnet(group, "v1", "a"),
         vnets.delete(group, "v1"),
@@ -240,19 +255,22 @@ async def test_a_subnet_in_use_is_kept(
         assert "subnet 'a' by registry 'vnetreg3'" in e.value.message
         assert "moorage acr network-rule remove --name vnetreg3" in e.value.message
     assert await vnets.delete_subnet(group, "v1", "b")  # one nobody uses goes
-    await vnets.remove_rule(registry.id, sid(group, "v1", "a"))
+    await rules.remove_rule(registry.id, sid(group, "v1", "a"))
     assert await vnets.delete(group, "v1")
 
 
 async def test_a_missing_subnet_is_named(
-    vnets: VirtualNetworkStore, registries: RegistryStore, group: ResourceGroup
+    vnets: VirtualNetworkStore,
+    rules: VirtualNetworkRuleStore,
+    registries: RegistryStore,
+    group: ResourceGroup,
 ) -> None:
     registry = await registries.create("vnetreg4", resource_group_id=group.id)
     missing = sid(group, "v9", "a")
     for attempt in (
-        vnets.add_rule(registry.id, missing),
-        vnets.replace_rules(registry.id, [missing]),
-        vnets.check_rules("vnetreg4", Sku.PREMIUM, [missing], 0, changing_sku=False),
+        rules.add_rule(registry.id, missing),
+        rules.replace_rules(registry.id, [missing]),
+        rules.check_rules("vnetreg4", Sku.PREMIUM, [missing], 0, changing_sku=False),
     ):
         with pytest.raises(InvalidSubnetReference) as e:
             await attempt
@@ -260,7 +278,10 @@ async def test_a_missing_subnet_is_named(
 
 
 async def test_premium_and_the_limit(
-    vnets: VirtualNetworkStore, registries: RegistryStore, group: ResourceGroup
+    vnets: VirtualNetworkStore,
+    rules: VirtualNetworkRuleStore,
+    registries: RegistryStore,
+    group: ResourceGroup,
 ) -> None:
     basic = await registries.create("vnetbasic1", Sku.BASIC, resource_group_id=group.id)
     premium = await registries.create("vnetprem1", resource_group_id=group.id)
@@ -270,28 +291,31 @@ async def test_premium_and_the_limit(
     )
     ids = [sid(group, "v1", n) for n in names]
     with pytest.raises(PremiumSkuRequired, match="--sku Premium"):
-        await vnets.add_rule(basic.id, ids[0])
+        await rules.add_rule(basic.id, ids[0])
     with pytest.raises(PremiumSkuRequired):
-        await vnets.replace_rules(basic.id, ids[:1])
-    assert not await vnets.replace_rules(basic.id, [])  # none is allowed on any SKU
+        await rules.replace_rules(basic.id, ids[:1])
+    assert not await rules.replace_rules(basic.id, [])  # none is allowed on any SKU
     with pytest.raises(PremiumSkuRequired, match="remove them before moving it to Standard"):
-        await vnets.check_rules("vnetprem1", Sku.STANDARD, None, 1, changing_sku=True)
-    await vnets.check_rules("vnetprem1", Sku.STANDARD, None, 0, changing_sku=True)
+        await rules.check_rules("vnetprem1", Sku.STANDARD, None, 1, changing_sku=True)
+    await rules.check_rules("vnetprem1", Sku.STANDARD, None, 0, changing_sku=True)
 
     with pytest.raises(VirtualNetworkRuleLimitExceeded, match="the limit is 3"):
-        await vnets.replace_rules(premium.id, ids)
-    await vnets.replace_rules(premium.id, ids[:3])
+        await rules.replace_rules(premium.id, ids)
+    await rules.replace_rules(premium.id, ids[:3])
     with pytest.raises(VirtualNetworkRuleLimitExceeded):
-        await vnets.add_rule(premium.id, ids[3])
+        await rules.add_rule(premium.id, ids[3])
     assert len((await registries.get("vnetprem1")).network_rule_set.virtual_network_rules) == 3
 
 
 async def test_deleting_a_registry_drops_its_rules(
-    vnets: VirtualNetworkStore, registries: RegistryStore, group: ResourceGroup
+    vnets: VirtualNetworkStore,
+    rules: VirtualNetworkRuleStore,
+    registries: RegistryStore,
+    group: ResourceGroup,
 ) -> None:
     registry = await registries.create("vnetreg5", resource_group_id=group.id)
     await vnets.put(group, "v1", ["10.0.0.0/16"], [("a", "10.0.1.0/24")])
-    await vnets.add_rule(registry.id, sid(group, "v1", "a"))
+    await rules.add_rule(registry.id, sid(group, "v1", "a"))
     await registries.delete("vnetreg5")
     assert (await vnets.get_subnet(group, "v1", "a")).registries == ()
     assert await vnets.delete(group, "v1")
