@@ -15,8 +15,8 @@ ROOT = Path(__file__).parents[1]
     "command",
     [
         [sys.executable, "-m", "mypy"],
-        [sys.executable, "-m", "ruff", "check", "src", "tests", "bench"],
-        [sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "bench"],
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "src", "tests", "bench"],
+        [sys.executable, "-m", "ruff", "format", "--no-cache", "--check", "src", "tests", "bench"],
     ],
     ids=["mypy", "ruff-check", "ruff-format"],
 )

@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from aiohttp import web
-from moorage.distribution.authz import CATALOG, SIGNED_IN, Need, authorized
 
 from moorage.distribution import base, blobs, catalog, manifests, referrers, tags, uploads
+from moorage.distribution.authz import CATALOG, SIGNED_IN, Need, authorized
 from moorage.distribution.errors import (
     BLOB_UPLOAD_INVALID,
     UNKNOWN,
