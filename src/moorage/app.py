@@ -44,6 +44,8 @@ from moorage.management.repository_access import REPOSITORY_ACCESS, RepositoryAc
 from moorage.management.router import Router
 from moorage.management.routes import ROUTES
 from moorage.management.service import ManagementService
+from moorage.portal import registries as portal_registries
+from moorage.portal import web as portal_web
 from moorage.store.audit import AuditStore
 from moorage.store.content import ContentStore
 from moorage.store.credentials import CredentialStore
@@ -110,6 +112,8 @@ def create_app(settings: Settings) -> web.Application:
         app.router.add_route(method, path, handler)
     for method, path, handler in token_routes():
         app.router.add_route(method, path, handler)
+    portal_web.setup(app, settings.suffix)
+    portal_registries.setup(app)
     return app
 
 
