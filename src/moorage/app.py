@@ -44,6 +44,7 @@ from moorage.management.repository_access import REPOSITORY_ACCESS, RepositoryAc
 from moorage.management.router import Router
 from moorage.management.routes import ROUTES
 from moorage.management.service import ManagementService
+from moorage.portal import networking as portal_networking
 from moorage.portal import registries as portal_registries
 from moorage.portal import web as portal_web
 from moorage.store.audit import AuditStore
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> web.Application:
         app.router.add_route(method, path, handler)
     portal_web.setup(app, settings.suffix)
     portal_registries.setup(app)
+    portal_networking.setup(app)
     return app
 
 
