@@ -46,6 +46,7 @@ from moorage.management.routes import ROUTES
 from moorage.management.service import ManagementService
 from moorage.portal import networking as portal_networking
 from moorage.portal import registries as portal_registries
+from moorage.portal import registry_pages as portal_registry_pages
 from moorage.portal import web as portal_web
 from moorage.store.audit import AuditStore
 from moorage.store.content import ContentStore
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> web.Application:
     portal_web.setup(app, settings.suffix)
     portal_registries.setup(app)
     portal_networking.setup(app)
+    portal_registry_pages.setup(app)
     return app
 
 

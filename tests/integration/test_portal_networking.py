@@ -466,12 +466,6 @@ def test_a_reader_sees_no_save_and_a_forged_post_is_refused(
         reader.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RegistryStore._apply (store/registries.py) inserts replaced ip_rules without their "
-    "expires_at, so any update that replaces the rule set (the API's PUT/PATCH too) makes "
-    "expiring rules permanent; the portal passes the expiry along",
-)
 def test_kept_rules_keep_their_expiry_when_others_change(
     mgmt: Management, browser: Browser
 ) -> None:

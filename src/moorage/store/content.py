@@ -555,6 +555,88 @@ class ContentStore:
             await conn.execute(delete(repositories).where(repositories.c.id == repo_id))
         return deleted
 
+    # -- the portal's summaries ---------------------------------------------------------
+
+    async def registry_usage(self, registry_id: int) -> RegistryUsage:
+        """How many repositories the registry has and the storage their blobs take."""
+        in_registry = repositories.c.registry_id == registry_id
+        linked = (
+            select(repository_blobs.c.digest)
+            .join(repositories, repositories.c.id == repository_blobs.c.repository_id)
+            .where(in_registry)
+            .distinct()
+            .subquery()
+        )
+        query = select(
+            select(func.count()).select_from(repositories).where(in_registry).scalar_subquery(),
+            select(func.coalesce(func.sum(blobs.c.size), 0))
+            .where(blobs.c.digest.in_(select(linked.c.digest)))
+            .scalar_subquery(),
+        )
+        async with self._db.read() as conn:
+            count, size = (await conn.execute(query)).one()
+        return RegistryUsage(int(count), int(size))
+
+    async def repository_summaries(
+        self, registry_id: int, limit: int, last: str | None
+    ) -> list[RepositorySummary]:
+        """Repositories by name after `last`, with their counts and last update."""
+        repo = repositories.c.id
+        query = select(
+            repositories.c.name,
+            repositories.c.created_at,
+            select(func.count()).where(tags.c.repository_id == repo).scalar_subquery(),
+            select(func.count()).where(manifests.c.repository_id == repo).scalar_subquery(),
+            select(func.max(manifests.c.created_at))
+            .where(manifests.c.repository_id == repo)
+            .scalar_subquery(),
+            select(func.max(tags.c.updated_at))
+            .where(tags.c.repository_id == repo)
+            .scalar_subquery(),
+        ).where(repositories.c.registry_id == registry_id)
+        if last:
+            query = query.where(repositories.c.name > last)
+        query = query.order_by(repositories.c.name).limit(limit)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            RepositorySummary(
+                name,
+                int(tag_count),
+                int(manifest_count),
+                max(as_utc(t) for t in (created, *changes) if t is not None),
+            )
+            for name, created, tag_count, manifest_count, *changes in rows
+        ]
+
+    async def image_sizes(
+        self, registry_id: int, repository: str, digests: Sequence[str]
+    ) -> dict[str, int]:
+        """Each manifest's bytes plus those of the blobs it references (as the ACR API's
+        imageSize), by digest; digests not in the repository are left out."""
+        if not digests:
+            return {}
+        query = (
+            select(
+                manifests.c.digest,
+                manifests.c.size,
+                select(func.coalesce(func.sum(blobs.c.size), 0))
+                .select_from(
+                    manifest_references.join(blobs, blobs.c.digest == manifest_references.c.digest)
+                )
+                .where(
+                    manifest_references.c.manifest_id == manifests.c.id,
+                    manifest_references.c.kind == "blob",
+                )
+                .scalar_subquery(),
+            )
+            .join(repositories, repositories.c.id == manifests.c.repository_id)
+            .where(_in_repository(registry_id, repository), manifests.c.digest.in_(set(digests)))
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return {digest: int(size) + int(blob_bytes) for digest, size, blob_bytes in rows}
+
 
 async def _page(
     conn: AsyncConnection,
@@ -683,3 +765,22 @@ async def _manifest_details(
         )
         for row in rows
     ]
+
+
+# -- the portal's summaries' records ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryUsage:
+    repositories: int
+    storage_bytes: int
+    """The sizes of the distinct blobs the registry's repositories link, each counted once."""
+
+
+@dataclass(frozen=True, slots=True)
+class RepositorySummary:
+    name: str
+    tag_count: int
+    manifest_count: int
+    updated_at: datetime
+    """The latest of: the repository's creation, a manifest pushed, a tag moved."""

@@ -290,6 +290,7 @@ class RegistryStore:
                             "value": r.value,
                             "action": r.action,
                             "created_at": now,
+                            "expires_at": r.expires_at,
                         }
                         for r in changes.ip_rules
                     ],
