@@ -230,7 +230,7 @@ def test_tokens_and_scope_maps_are_made_shown_once_switched_and_deleted(
     one, two = code(created, "new-password1"), code(created, "new-password2")
     listing = owner.get(tokens)
     assert one not in listing.text and two not in listing.text  # never again
-    row = re.search(r'<td class="mono">puller</td>.*?</tr>', listing.text, re.S)
+    row = re.search(r'<td data-label="Token" class="mono">puller</td>.*?</tr>', listing.text, re.S)
     assert row and "pull-map" in row.group(0) and "Enabled" in row.group(0)
     assert "password1:\n        never expires" in row.group(0)
     assert 'data-confirm="Delete token puller?' in listing.text
@@ -250,7 +250,7 @@ def test_tokens_and_scope_maps_are_made_shown_once_switched_and_deleted(
     assert in_use.status_code == 400 and "is used by the token(s)" in in_use.text
 
     page = follow(owner, post(owner, tokens + "/delete", {"token": "puller"}))
-    assert "Token puller deleted" in page.text and '<td class="mono">puller</td>' not in page.text
+    assert "Token puller deleted" in page.text and '<td data-label="Token" class="mono">puller</td>' not in page.text
     page = follow(owner, post(owner, tokens + "/scope-maps/delete", {"scope_map": "pull-map"}))
     assert "Scope map pull-map deleted." in page.text
 
