@@ -250,7 +250,8 @@ def test_tokens_and_scope_maps_are_made_shown_once_switched_and_deleted(
     assert in_use.status_code == 400 and "is used by the token(s)" in in_use.text
 
     page = follow(owner, post(owner, tokens + "/delete", {"token": "puller"}))
-    assert "Token puller deleted" in page.text and '<td data-label="Token" class="mono">puller</td>' not in page.text
+    assert "Token puller deleted" in page.text
+    assert '<td data-label="Token" class="mono">puller</td>' not in page.text
     page = follow(owner, post(owner, tokens + "/scope-maps/delete", {"scope_map": "pull-map"}))
     assert "Scope map pull-map deleted." in page.text
 
