@@ -88,11 +88,35 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
+class Dialogs:
+    """The page's one dialog listener: it notes the type of every dialog raised and answers it.
+    A confirmation is accepted (as a person who meant to click would); a beforeunload warning
+    ("Leave site?") is answered with `leave`: True leaves, False stays on the page. A test that
+    checks the warning sets `leave` and reads `seen` (a second listener could not answer a
+    dialog this one has already answered)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.leave = True
+
+    def __call__(self, dialog: Dialog) -> None:
+        self.seen.append(dialog.type)
+        if dialog.type == "beforeunload" and not self.leave:
+            dialog.dismiss()
+        else:
+            dialog.accept()
+
+
 @pytest.fixture
-def page(browser: Browser, server: Server, artifacts: Path) -> Iterator[Page]:
-    """A fresh, signed-out page on the server. Confirmations are accepted (as a person who
-    meant to click would); a script error or a Content-Security-Policy violation fails the
-    test, since either means a page works differently than it reads."""
+def dialogs() -> Dialogs:
+    return Dialogs()
+
+
+@pytest.fixture
+def page(browser: Browser, server: Server, artifacts: Path, dialogs: Dialogs) -> Iterator[Page]:
+    """A fresh, signed-out page on the server, its dialogs answered by `dialogs`. A script
+    error or a Content-Security-Policy violation fails the test, since either means a page
+    works differently than it reads."""
     context = browser.new_context(viewport=DESKTOP, base_url=server.url)
     context.set_default_timeout(10_000)
     tab = context.new_page()
@@ -105,12 +129,9 @@ def page(browser: Browser, server: Server, artifacts: Path) -> Iterator[Page]:
     def page_error(error: Error) -> None:
         problems.append(f"{tab.url}: script error: {error.message}")
 
-    def dialog(d: Dialog) -> None:
-        d.accept()
-
     tab.on("console", console)
     tab.on("pageerror", page_error)
-    tab.on("dialog", dialog)
+    tab.on("dialog", dialogs)
     try:
         yield tab
     finally:

@@ -1,7 +1,9 @@
 """The portal end to end in a real browser (#8): sign in, create a Premium registry, let in only
 the client's own address through the offered choice, turn public access off, approve a private
-endpoint connection, allow a refused address from Recent refusals; and every page, at a desktop
-width and at 420 px, screenshotted into tests/e2e/artifacts/.
+endpoint connection, allow a refused address from Recent refusals; leaving the Networking page
+with unsaved changes warns; the Networking form works from the keyboard alone; 100 IP rules do
+not break its layout; and every page, at a desktop width and at 420 px, screenshotted into
+tests/e2e/artifacts/.
 
 The browser connects from 127.0.0.1, which is therefore the client address moorage offers; the
 registry traffic that must be refused or admitted comes from other loopback addresses over
@@ -19,7 +21,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 
-from tests.e2e.conftest import DESKTOP, PE1
+from tests.e2e.conftest import DESKTOP, PE1, Dialogs
 from tests.support.management import API, Management, client_from
 from tests.support.oci import OCI_MANIFEST, make_image
 from tests.support.registry_http import digest_of, owner_auth
@@ -399,4 +401,154 @@ def test_every_page_at_desktop_and_narrow_widths(
                 scroll = int(page.evaluate("document.documentElement.scrollWidth"))
                 if scroll > viewport["width"]:
                     too_wide.append(f"{label}: {scroll}px wide in a {viewport['width']}px window")
+    assert not too_wide, too_wide
+
+
+def test_leaving_with_unsaved_changes_warns(
+    page: Page, server: Server, mgmt: Management, dialogs: Dialogs
+) -> None:
+    """A changed, unsaved Networking form raises the browser's "Leave site?" warning: staying
+    keeps the change, leaving leaves; once saved, leaving asks nothing."""
+    name = new_name("e2eleave")
+    mgmt.create(name)
+    signed_in(page, server)
+    here = re.compile(rf"/portal/registries/{name}/networking")
+    overview = page.get_by_role("navigation", name="Registry").get_by_role(
+        "link", name="Overview", exact=True
+    )
+    selected = page.get_by_role("radio", name="Selected networks")
+
+    networking(page, name)
+    selected.check()
+    dialogs.leave = False
+    with page.expect_event("dialog") as warned:
+        overview.click()
+    assert warned.value.type == "beforeunload"
+    expect(page).to_have_url(here)  # stayed, the change still there
+    expect(selected).to_be_checked()
+
+    dialogs.leave = True
+    with page.expect_event("dialog") as warned:
+        overview.click()
+    assert warned.value.type == "beforeunload"
+    expect(page).to_have_url(re.compile(rf"/portal/registries/{name}$"))
+    assert dialogs.seen == ["beforeunload", "beforeunload"]
+    assert rule_set(mgmt, name)["networkRuleSet"]["defaultAction"] == "Allow"  # nothing saved
+
+    # Typing an address is a change too; after Save there is nothing left to lose.
+    networking(page, name)
+    selected.check()
+    page.get_by_label("Add addresses or ranges").press_sequentially("203.0.113.7")
+    dialogs.leave = False
+    with page.expect_event("dialog") as warned:
+        overview.click()
+    assert warned.value.type == "beforeunload"
+    expect(page).to_have_url(here)
+    expect(page.get_by_label("Add addresses or ranges")).to_have_value("203.0.113.7")
+    save(page)
+    eventually("203.0.113.7 is saved", lambda: ip_rules(mgmt, name) == ["203.0.113.7"])
+    dialogs.seen.clear()
+    overview.click()
+    expect(page).to_have_url(re.compile(rf"/portal/registries/{name}$"))
+    assert dialogs.seen == [], "leaving after Save warned"
+
+
+FOCUSED = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) { return "(body)"; }
+  const label = e.labels && e.labels.length ? e.labels[0].textContent : e.textContent;
+  return `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""} ${(label || "").trim().slice(0, 40)}`;
+}"""
+
+
+def tab_to(page: Page, target: Locator, limit: int = 60) -> None:
+    """Press Tab until `target` has the focus (at most `limit` times)."""
+    passed: list[str] = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("e => e === document.activeElement"):
+            return
+        passed.append(str(page.evaluate(FOCUSED)))
+    raise AssertionError(f"{limit} presses of Tab never reached {target}; focus went: {passed}")
+
+
+def test_networking_form_from_the_keyboard(
+    page: Page, server: Server, mgmt: Management, artifacts: Path
+) -> None:
+    """Selected networks with the client's own address, chosen and saved with the keyboard
+    only. Tab enters the access choices at the checked one (All networks) and leaves the group
+    on the next press: within a radio group the arrow keys move, as in every browser."""
+    name = new_name("e2ekeys")
+    mgmt.create(name)
+    signed_in(page, server)
+    page.goto(f"/portal/registries/{name}/networking")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+
+    all_networks = page.get_by_role("radio", name="All networks")
+    selected = page.get_by_role("radio", name="Selected networks")
+    offered = page.get_by_role(
+        "checkbox", name=re.compile(rf"Add your client IP address \({re.escape(BROWSER)}\)")
+    )
+    save_button = page.get_by_role("button", name="Save")
+
+    tab_to(page, all_networks)
+    page.keyboard.press("ArrowDown")
+    expect(selected).to_be_focused()
+    expect(selected).to_be_checked()
+    tab_to(page, offered)
+    page.keyboard.press("Space")
+    expect(offered).to_be_checked()
+    shoot(page, artifacts, "keyboard-selected-unsaved")
+    tab_to(page, save_button)
+    page.keyboard.press("Enter")
+    told(page, "Saved")
+    eventually(
+        "the rule set denies by default and admits the browser's address",
+        lambda: (
+            rule_set(mgmt, name)["networkRuleSet"]["defaultAction"] == "Deny"
+            and ip_rules(mgmt, name) == [BROWSER]
+        ),
+    )
+    expect(selected).to_be_checked()
+
+
+def hundred_rules() -> list[dict[str, str]]:
+    """100 IP rules: IPv4 addresses and ranges, and every fifth a long IPv6 range."""
+    rules = []
+    for i in range(100):
+        if i % 5 == 0:
+            value = f"2001:db8:{i:x}:{i * 7:x}::/64"
+        elif i % 2:
+            value = f"203.0.{i}.0/24"
+        else:
+            value = f"198.51.100.{i}"
+        rules.append({"value": value, "action": "Allow"})
+    return rules
+
+
+def test_a_hundred_rules_keep_the_layout(
+    page: Page, server: Server, mgmt: Management, artifacts: Path
+) -> None:
+    """A Premium registry at its 100 IP rules: at 1280 px and at 420 px the Networking page
+    says 100 of 100, does not scroll sideways, and its Save button can be reached."""
+    name = new_name("e2e100")
+    mgmt.create(name)
+    mgmt.update(name, networkRuleSet={"defaultAction": "Deny", "ipRules": hundred_rules()})
+    assert len(ip_rules(mgmt, name)) == 100
+
+    signed_in(page, server)
+    too_wide: list[str] = []
+    for width, viewport in (("desktop", DESKTOP), ("narrow", NARROW)):
+        page.set_viewport_size(viewport)
+        page.goto(f"/portal/registries/{name}/networking")
+        expect(page.locator("#rule-count")).to_contain_text("100 of 100")
+        expect(page.get_by_role("radio", name="Selected networks")).to_be_checked()
+        expect(page.get_by_role("checkbox", name="Remove 2001:db8:5f:299::/64")).to_be_attached()
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if scroll > inner:
+            too_wide.append(f"{width}: {scroll}px wide in a {inner}px window")
+        save_button = page.get_by_role("button", name="Save")
+        save_button.scroll_into_view_if_needed()
+        expect(save_button).to_be_in_viewport(ratio=1)
+        shoot(page, artifacts, f"100-rules-{width}")
     assert not too_wide, too_wide
