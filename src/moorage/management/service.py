@@ -6,6 +6,8 @@ import asyncio
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from moorage.access.hosts import RegistryResolver
 from moorage.auth.secrets import hash_secret, new_secret
 from moorage.domain.errors import (
@@ -19,7 +21,7 @@ from moorage.domain.registry import Registry, RegistryChanges, Sku, check_regist
 from moorage.management import models
 from moorage.store.credentials import CredentialStore
 from moorage.store.management import SubscriptionStore
-from moorage.store.registries import RegistryStore
+from moorage.store.registries import AlsoWrite, RegistryStore
 from moorage.store.virtual_network_rules import VirtualNetworkRuleStore
 from moorage.store.virtual_networks import VirtualNetworkStore
 
@@ -103,8 +105,9 @@ class ManagementService:
                     f"The registry '{name}' exists and If-None-Match is '*'.", name=name
                 )
             await self._check_virtual_network_rules(existing, changes)
-            updated = await self.registries.update(name, changes, if_match=if_match)
-            updated = await self._set_virtual_network_rules(updated, changes)
+            updated = await self.registries.update(
+                name, changes, if_match=if_match, also=self._rules_writer(changes)
+            )
             await self._after_change(updated)
             return updated, False
         await self.virtual_network_rules.check_rules(
@@ -120,8 +123,8 @@ class ManagementService:
             resource_group_id=rg.id,
             location=body.location,
             changes=changes,
+            also=self._rules_writer(changes),
         )
-        created = await self._set_virtual_network_rules(created, changes)
         await self._after_change(created)
         return created, True
 
@@ -136,8 +139,9 @@ class ManagementService:
     ) -> Registry:
         existing = await self.get(subscription_id, group, name)
         await self._check_virtual_network_rules(existing, changes)
-        updated = await self.registries.update(name, changes, if_match=if_match)
-        updated = await self._set_virtual_network_rules(updated, changes)
+        updated = await self.registries.update(
+            name, changes, if_match=if_match, also=self._rules_writer(changes)
+        )
         await self._after_change(updated)
         return updated
 
@@ -145,9 +149,8 @@ class ManagementService:
         self, existing: Registry, changes: RegistryChanges
     ) -> None:
         """Before anything is written: the subnets named exist, and the registry may have its
-        virtual-network rules (new or kept) at the SKU it will have. The rules are then
-        written in their own transaction after the registry's (RegistryStore knows nothing
-        of them); this check makes a failure between the two unlikely, not impossible."""
+        virtual-network rules (new or kept) at the SKU it will have (kept rules are not
+        rewritten, so they are checked here)."""
         sku = changes.sku or existing.sku
         await self.virtual_network_rules.check_rules(
             existing.name,
@@ -157,15 +160,18 @@ class ManagementService:
             changing_sku=sku is not existing.sku,
         )
 
-    async def _set_virtual_network_rules(
-        self, registry: Registry, changes: RegistryChanges
-    ) -> Registry:
+    def _rules_writer(self, changes: RegistryChanges) -> AlsoWrite | None:
+        """The virtual-network rules a change names, written in the registry's own
+        transaction: the registry and its rules change together or not at all."""
         wanted = models.virtual_network_rules_of(changes)
-        if wanted is None or not await self.virtual_network_rules.replace_rules(
-            registry.id, wanted
-        ):
-            return registry
-        return await self.registries.get(registry.name)
+        if wanted is None:
+            return None
+        rules = self.virtual_network_rules
+
+        async def write(conn: AsyncConnection, registry_id: int) -> None:
+            await rules.replace_rules_in(conn, registry_id, wanted)
+
+        return write
 
     async def delete(
         self, subscription_id: str, group: str, name: str, *, if_match: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +52,10 @@ class PreconditionFailed(DomainError):
     """If-Match named an etag the resource no longer has."""
 
 
+AlsoWrite = Callable[[AsyncConnection, int], Awaitable[object]]
+"""More to write in a registry's transaction, given the connection and the registry's id."""
+
+
 def _etag() -> str:
     return uuid.uuid4().hex
 
@@ -88,7 +93,10 @@ class RegistryStore:
         resource_group_id: int | None = None,
         location: str | None = None,
         changes: RegistryChanges | None = None,
+        also: AlsoWrite | None = None,
     ) -> Registry:
+        """`also` runs in the same transaction, after the registry is written (for what other
+        stores keep of it): if it raises, nothing is written."""
         check_registry_name(name)
         try:
             async with self._db.write() as conn:
@@ -114,6 +122,8 @@ class RegistryStore:
                 if changes is not None:
                     await self._check(conn, registry_id, name, changes)
                     await self._apply(conn, registry_id, changes)
+                if also is not None:
+                    await also(conn, registry_id)
         except IntegrityError:
             raise RegistryExists(
                 f"The registry name '{name}' is already in use.", name=name
@@ -130,14 +140,22 @@ class RegistryStore:
                 return await self.get(name)
 
     async def update(
-        self, name: str, changes: RegistryChanges, *, if_match: str | None = None
+        self,
+        name: str,
+        changes: RegistryChanges,
+        *,
+        if_match: str | None = None,
+        also: AlsoWrite | None = None,
     ) -> Registry:
-        """Apply changes in one transaction; a stale If-Match changes nothing."""
+        """Apply changes in one transaction; a stale If-Match changes nothing. `also` runs in
+        the same transaction (see create)."""
         async with self._db.write() as conn:
             row = await self._locked_row(conn, name)
             _check_etag(if_match, row.etag, name)
             await self._check(conn, row.id, name, changes)
             await self._apply(conn, row.id, changes)
+            if also is not None:
+                await also(conn, row.id)
         return await self.get(name)
 
     async def _check(

@@ -63,22 +63,28 @@ class VirtualNetworkRuleStore:
     async def replace_rules(self, registry_id: int, wanted: Sequence[str]) -> bool:
         """Make the registry's rules name exactly these subnets; True when that changed them."""
         async with self._db.write() as conn:
-            name, sku = await _registry(conn, registry_id)
-            ids = list(dict.fromkeys([(await _subnet_by_id(conn, s))[0] for s in wanted]))
-            check_virtual_network_rules(name, sku, len(ids), max_rules=self.max_rules)
-            have = set(
-                (
-                    await conn.execute(
-                        select(rule.c.subnet_id).where(rule.c.registry_id == registry_id)
-                    )
-                ).scalars()
-            )
-            if have == set(ids):
-                return False
-            # Rewritten as given: the rules then list in the order the request named them.
-            await conn.execute(delete(rule).where(rule.c.registry_id == registry_id))
-            await _insert_rules(conn, registry_id, ids)
-            await touch(conn, [registry_id])
+            return await self.replace_rules_in(conn, registry_id, wanted)
+
+    async def replace_rules_in(
+        self, conn: AsyncConnection, registry_id: int, wanted: Sequence[str]
+    ) -> bool:
+        """replace_rules inside the caller's transaction (the registry's own update)."""
+        name, sku = await _registry(conn, registry_id)
+        ids = list(dict.fromkeys([(await _subnet_by_id(conn, s))[0] for s in wanted]))
+        check_virtual_network_rules(name, sku, len(ids), max_rules=self.max_rules)
+        have = set(
+            (
+                await conn.execute(
+                    select(rule.c.subnet_id).where(rule.c.registry_id == registry_id)
+                )
+            ).scalars()
+        )
+        if have == set(ids):
+            return False
+        # Rewritten as given: the rules then list in the order the request named them.
+        await conn.execute(delete(rule).where(rule.c.registry_id == registry_id))
+        await _insert_rules(conn, registry_id, ids)
+        await touch(conn, [registry_id])
         return True
 
     async def add_rule(self, registry_id: int, subnet: str) -> bool:
