@@ -48,11 +48,14 @@ from moorage.portal import networking as portal_networking
 from moorage.portal import registries as portal_registries
 from moorage.portal import registry_pages as portal_registry_pages
 from moorage.portal import web as portal_web
+from moorage.portal.sessions import Sessions
 from moorage.store.audit import AuditStore
 from moorage.store.content import ContentStore
 from moorage.store.credentials import CredentialStore
 from moorage.store.database import Database
+from moorage.store.listings import ContentListings
 from moorage.store.management import SubscriptionStore
+from moorage.store.portal_sessions import PortalSessionStore
 from moorage.store.private_endpoints import PrivateEndpointStore
 from moorage.store.registries import RegistryStore
 from moorage.store.repository_tokens import ScopeMapStore, TokenStore
@@ -145,12 +148,17 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[AUDIT] = audit
     driver = FilesystemDriver(settings.data_dir)
     content = RegistryContent(
-        ContentStore(db), UploadStore(db), driver, max_manifest_bytes=settings.max_manifest_bytes
+        ContentStore(db),
+        UploadStore(db),
+        driver,
+        listings=ContentListings(db),
+        max_manifest_bytes=settings.max_manifest_bytes,
     )
     app[REGISTRIES] = registries
     app[CONTENT] = content
     app[RESOLVER] = resolver
     identity = app[IDENTITY] = IdentityService(principals, tokens, tenant, settings.base_url)
+    app[portal_web.SESSIONS] = Sessions(PortalSessionStore(db))
     cipher = SecretBox.load_or_create(settings.data_dir)
     credentials = CredentialStore(db)
     app[SERVICE] = ManagementService(

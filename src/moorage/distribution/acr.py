@@ -38,7 +38,8 @@ from moorage.domain.errors import DomainError, ManifestNotFound, RepositoryNotFo
 from moorage.domain.manifest import INDEX_KINDS
 from moorage.domain.names import check_tag
 from moorage.domain.registry import Registry
-from moorage.store.content import ContentStore, ManifestDetail, TagDetail, TimeOrder
+from moorage.store.content import ContentStore
+from moorage.store.listings import ContentListings, ManifestDetail, TagDetail, TimeOrder
 
 NAME: Final = "{name:[^_/][^/]*(?:/[^_/][^/]*)*}"
 DEFAULT_PAGE: Final = 100
@@ -70,7 +71,7 @@ async def list_repositories(request: web.Request) -> web.Response:
 
 async def get_repository(request: web.Request) -> web.Response:
     registry, name = ctx.registry(request), ctx.repository(request)
-    stats = await _store(request).repository_stats(registry.id, name)
+    stats = await _listings(request).repository_stats(registry.id, name)
     if stats is None:
         raise _no_repository(registry, name)
     return web.json_response(
@@ -102,8 +103,8 @@ async def list_tags(request: web.Request) -> web.Response:
     digest = request.query.get("digest") or None
     if digest is not None:
         digest = str(Digest.parse(digest))
-    store = _store(request)
-    found = await store.tag_details(registry.id, name, limit + 1, last, _order(request), digest)
+    listings = _listings(request)
+    found = await listings.tag_details(registry.id, name, limit + 1, last, _order(request), digest)
     if found is None:
         raise _no_repository(registry, name)
     page, headers = _paginate(request, limit, found, lambda t: t.name)
@@ -114,7 +115,7 @@ async def list_tags(request: web.Request) -> web.Response:
 async def get_tag(request: web.Request) -> web.Response:
     registry, name = ctx.registry(request), ctx.repository(request)
     tag = check_tag(request.match_info["reference"])
-    found = await _store(request).tag_detail(registry.id, name, tag)
+    found = await _listings(request).tag_detail(registry.id, name, tag)
     if found is None:
         raise await _unknown(request, registry, name, tag)
     return web.json_response({**_image(registry, name), "tag": _tag(found)})
@@ -134,7 +135,7 @@ async def delete_tag(request: web.Request) -> web.Response:
 async def list_manifests(request: web.Request) -> web.Response:
     registry, name, (limit, last) = ctx.registry(request), ctx.repository(request), _page(request)
     service = ctx.content(request)
-    found = await service.content.manifest_details(
+    found = await service.listings.manifest_details(
         registry.id, name, limit + 1, last, _order(request)
     )
     if found is None:
@@ -150,7 +151,7 @@ async def get_manifest(request: web.Request) -> web.Response:
     reference = request.match_info["digest"]
     reference = str(Digest.parse(reference)) if is_digest(reference) else check_tag(reference)
     service = ctx.content(request)
-    found = await service.content.manifest_detail(registry.id, name, reference)
+    found = await service.listings.manifest_detail(registry.id, name, reference)
     if found is None:
         raise await _unknown(request, registry, name, reference)
     [manifest] = await _manifests(service, [found])
@@ -185,6 +186,10 @@ def unchangeable(show: Handler) -> Handler:
 
 def _store(request: web.Request) -> ContentStore:
     return ctx.content(request).content
+
+
+def _listings(request: web.Request) -> ContentListings:
+    return ctx.content(request).listings
 
 
 def _page(request: web.Request) -> tuple[int, str | None]:
@@ -227,7 +232,7 @@ async def _unknown(
     request: web.Request, registry: Registry, name: str, reference: str
 ) -> DomainError:
     """NAME_UNKNOWN when the repository is missing, else MANIFEST_UNKNOWN."""
-    if await _store(request).repository_stats(registry.id, name) is None:
+    if await _listings(request).repository_stats(registry.id, name) is None:
         return _no_repository(registry, name)
     return ManifestNotFound(
         f"{reference} is not in repository {name}", name=name, reference=reference

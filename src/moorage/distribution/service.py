@@ -27,6 +27,7 @@ from moorage.domain.errors import (
 from moorage.domain.manifest import ParsedManifest, parse_manifest
 from moorage.domain.names import check_tag
 from moorage.store.content import ContentStore
+from moorage.store.listings import ContentListings
 from moorage.store.types import Upload, utcnow
 from moorage.store.uploads import UploadStore
 
@@ -46,9 +47,12 @@ class RegistryContent:
         uploads: UploadStore,
         driver: BlobDriver,
         *,
+        listings: ContentListings,
         max_manifest_bytes: int,
     ) -> None:
         self.content = content
+        self.listings = listings
+        """Read-only listings and summaries (the ACR metadata API, the portal)."""
         self.uploads = uploads
         self.driver = driver
         self.max_manifest_bytes = max_manifest_bytes

@@ -35,6 +35,7 @@ from moorage.management.service import PASSWORD_NAMES as ADMIN_PASSWORDS
 from moorage.portal.registries import registry_for, service
 from moorage.portal.web import PREFIX, Visitor, flash, page, render
 from moorage.store.content import ContentStore
+from moorage.store.listings import ContentListings
 from moorage.store.repository_tokens import PASSWORD_NAMES as TOKEN_PASSWORDS
 from moorage.store.repository_tokens import GeneratedPassword, Token, TokenStatus
 
@@ -63,6 +64,10 @@ class Done:
 
 def _content(request: web.Request) -> ContentStore:
     return request.config_dict[CONTENT].content
+
+
+def _listings(request: web.Request) -> ContentListings:
+    return request.config_dict[CONTENT].listings
 
 
 def _access(request: web.Request) -> RepositoryAccess:
@@ -145,13 +150,13 @@ def commands(server: str, repository: str, tag: str, *, tls: bool) -> list[tuple
 async def _overview(
     request: web.Request, visitor: Visitor, registry: Registry, form: Mapping[str, Any]
 ) -> dict[str, Any]:
-    store = _content(request)
-    usage = await store.registry_usage(registry.id)
+    listings = _listings(request)
+    usage = await listings.registry_usage(registry.id)
     repository, tag = "samples/hello", "v1"
-    first = await store.repository_summaries(registry.id, 1, None)
+    first = await listings.repository_summaries(registry.id, 1, None)
     if first:
         repository = first[0].name
-        newest = await store.tag_details(registry.id, repository, 1, None, "timedesc")
+        newest = await listings.tag_details(registry.id, repository, 1, None, "timedesc")
         tag = newest[0].name if newest else "latest"
     return {
         "usage": usage,
@@ -166,23 +171,23 @@ async def _repositories(
     request: web.Request, visitor: Visitor, registry: Registry, form: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The repositories, or with ?repository=R the tags of R (newest first); ?last= pages."""
-    store = _content(request)
+    listings = _listings(request)
     chosen = request.query.get("repository") or _text(form, "repository")
     last = request.query.get("last") or None
     context: dict[str, Any] = {"repository": None, "tags": [], "summaries": [], "sizes": {}}
     found = None
     if chosen:
-        found = await store.tag_details(registry.id, chosen, PAGE + 1, last, "timedesc")
+        found = await listings.tag_details(registry.id, chosen, PAGE + 1, last, "timedesc")
         if found is None:
             flash(visitor, "error", f"Registry {registry.name} has no repository {chosen!r}.")
             context["status"], last = 404, None
     if found is not None:
         tags = found[:PAGE]
-        sizes = await store.image_sizes(registry.id, chosen, [t.digest for t in tags])
+        sizes = await listings.image_sizes(registry.id, chosen, [t.digest for t in tags])
         context |= {"repository": chosen, "tags": tags, "sizes": sizes}
         after = {"repository": chosen, "last": tags[-1].name} if len(found) > PAGE else None
     else:
-        summaries = await store.repository_summaries(registry.id, PAGE + 1, last)
+        summaries = await listings.repository_summaries(registry.id, PAGE + 1, last)
         context["summaries"] = summaries[:PAGE]
         after = {"last": summaries[PAGE - 1].name} if len(summaries) > PAGE else None
     return context | {"next_page": f"?{urlencode(after)}" if after else None}

@@ -26,6 +26,7 @@ from moorage.domain.manifest import OCI_INDEX, OCI_MANIFEST
 from moorage.domain.registry import Registry
 from moorage.store.content import ContentStore
 from moorage.store.database import Database
+from moorage.store.listings import ContentListings
 from moorage.store.registries import RegistryStore
 from moorage.store.uploads import UploadStore
 
@@ -120,7 +121,11 @@ async def env(db: Database, tmp_path: Path) -> AsyncIterator[Env]:
         "acrtest1"
     )
     service = RegistryContent(
-        ContentStore(db), UploadStore(db), FilesystemDriver(tmp_path), max_manifest_bytes=1 << 20
+        ContentStore(db),
+        UploadStore(db),
+        FilesystemDriver(tmp_path),
+        listings=ContentListings(db),
+        max_manifest_bytes=1 << 20,
     )
 
     @web.middleware
