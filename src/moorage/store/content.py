@@ -14,7 +14,6 @@ from sqlalchemy import (
     Select,
     delete,
     false,
-    func,
     insert,
     or_,
     select,
@@ -424,15 +423,6 @@ class ContentStore:
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [Referrer(*row) for row in rows]
-
-    async def count_manifests(self, registry_id: int) -> int:
-        query = (
-            select(func.count())
-            .select_from(manifests.join(repositories))
-            .where(repositories.c.registry_id == registry_id)
-        )
-        async with self._db.read() as conn:
-            return int((await conn.execute(query)).scalar_one())
 
 
 async def _page(
