@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import secrets
+import sqlite3
 from collections.abc import Iterator
 
 import httpx
@@ -74,6 +77,28 @@ def test_pages_need_a_session_and_sign_in_sets_a_safe_cookie(shared_server: Serv
         c.cookies.clear()
         c.cookies.set("moorage_portal", cookie.split(";")[0].split("=", 1)[1], path="/portal")
         assert c.get("/portal/registries").status_code == 303  # that session is gone
+
+
+def test_a_session_survives_a_restart_and_only_its_hash_is_stored(server: Server) -> None:
+    owner = server.owner
+    with browser(server) as c:
+        assert sign_in(c, owner["appId"], owner["password"]).status_code == 303
+        token = csrf_of(c.get("/portal/registries"))
+        cookie = c.cookies["moorage_portal"]
+
+        server.stop()
+        with contextlib.closing(sqlite3.connect(server.data_dir / "moorage.db")) as db:
+            stored = db.execute("SELECT id FROM portal_sessions").fetchall()
+        assert stored == [(hashlib.sha256(cookie.encode()).hexdigest(),)]
+        server.start()
+
+        page = c.get("/portal/registries")
+        assert page.status_code == 200 and "Container registries" in page.text
+        assert csrf_of(page) == token  # the same session, with its form token
+        assert c.post("/portal/signout", data={"csrf": token}).status_code == 303
+    with browser(server) as c:
+        c.cookies.set("moorage_portal", cookie, path="/portal")
+        assert c.get("/portal/registries").status_code == 303  # signed out for good
 
 
 def test_forms_refuse_a_missing_or_foreign_csrf_token(shared_server: Server) -> None:

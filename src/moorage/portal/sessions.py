@@ -1,28 +1,37 @@
-"""Portal sign-in sessions: a random id in an HttpOnly cookie, the session kept on the server
-(who signed in, its CSRF token, when it ends). Kept in memory: a restart signs everyone out."""
+"""Portal sign-in sessions: a random id in an HttpOnly cookie; the session itself (who signed
+in, its CSRF token, when it ends) in the metadata store under the SHA-256 of that id
+(store/portal_sessions.py), so it outlives a restart and replicas on one database share it.
+
+Flash messages (a note for the next page, across the redirect after a form) are kept in this
+process's memory, keyed by the session's hash, not in the store: they live for one redirect,
+which lands on the same process in practice, and losing one loses a note, never the session.
+They are bounded; beyond `MAX_FLASHED` sessions with pending messages, the oldest go.
+"""
 
 from __future__ import annotations
 
 import hmac
-import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-IDLE_SECONDS = 3600.0
-MAX_SECONDS = 8 * 3600.0
-MAX_SESSIONS = 10_000
+from moorage.store.portal_sessions import PortalSession, PortalSessionStore, session_key
+
+MAX_FLASHED = 10_000
+
+Flash = list[tuple[str, str]]
 
 
 @dataclass(slots=True)
 class Session:
     id: str
+    """The cookie's value. The store knows only its hash, `key`."""
+    key: str
     app_id: str
     display_name: str
     csrf: str
-    started: float
-    seen: float
-    flash: list[tuple[str, str]] = field(default_factory=list)
+    started: datetime
+    seen: datetime
+    flash: Flash = field(default_factory=list)
     """Messages for the next page: (kind, text), kind "ok" or "error"."""
 
     def csrf_ok(self, token: str | None) -> bool:
@@ -30,34 +39,48 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._sessions: dict[str, Session] = {}
+    def __init__(self, store: PortalSessionStore) -> None:
+        self.store = store
+        self._flash: dict[str, Flash] = {}
 
-    def start(self, app_id: str, display_name: str) -> Session:
-        now = self._clock()
-        if len(self._sessions) >= MAX_SESSIONS:
-            oldest = min(self._sessions.values(), key=lambda s: s.seen)
-            self._sessions.pop(oldest.id, None)
-        session = Session(
-            secrets.token_urlsafe(32), app_id, display_name, secrets.token_urlsafe(32), now, now
-        )
-        self._sessions[session.id] = session
-        return session
+    async def start(self, app_id: str, display_name: str) -> Session:
+        started = await self.store.start(app_id, display_name)
+        return self._session(started.id, started.session)
 
-    def get(self, session_id: str | None) -> Session | None:
+    async def get(self, session_id: str | None) -> Session | None:
         if not session_id:
             return None
-        session = self._sessions.get(session_id)
-        if session is None:
+        stored = await self.store.get(session_id)
+        if stored is None:
+            self._flash.pop(session_key(session_id), None)
             return None
-        now = self._clock()
-        if now - session.seen > IDLE_SECONDS or now - session.started > MAX_SECONDS:
-            self._sessions.pop(session_id, None)
-            return None
-        session.seen = now
-        return session
+        return self._session(session_id, stored)
 
-    def end(self, session_id: str | None) -> None:
+    async def end(self, session_id: str | None) -> None:
         if session_id:
-            self._sessions.pop(session_id, None)
+            self._flash.pop(session_key(session_id), None)
+            await self.store.end(session_id)
+
+    def take_flash(self, session: Session) -> Flash:
+        """The session's pending messages, which are then gone."""
+        self._flash.pop(session.key, None)
+        messages = list(session.flash)
+        session.flash.clear()
+        return messages
+
+    def _session(self, session_id: str, stored: PortalSession) -> Session:
+        flash = self._flash.get(stored.key)
+        if flash is None:
+            if len(self._flash) >= MAX_FLASHED:
+                del self._flash[next(iter(self._flash))]  # the oldest: dicts keep insertion order
+            flash = self._flash[stored.key] = []
+        return Session(
+            id=session_id,
+            key=stored.key,
+            app_id=stored.app_id,
+            display_name=stored.display_name,
+            csrf=stored.csrf,
+            started=stored.started_at,
+            seen=stored.seen_at,
+            flash=flash,
+        )

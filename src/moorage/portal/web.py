@@ -51,8 +51,8 @@ class Visitor:
 
 
 def setup(app: web.Application, suffix: str) -> None:
-    """Add the portal's routes and state to the application."""
-    app[SESSIONS] = Sessions()
+    """Add the portal's routes and state to the application. Its sessions (`SESSIONS`) live in
+    the metadata store, which opens later: the application's start-up sets them."""
     app[THROTTLE] = LoginThrottle()
     app[SUFFIX] = suffix
     app[TEMPLATES] = jinja2.Environment(
@@ -76,13 +76,14 @@ def on_management_host(request: web.Request) -> None:
 
 
 async def visitor_of(request: web.Request) -> Visitor | None:
-    session = request.config_dict[SESSIONS].get(request.cookies.get(COOKIE))
+    sessions = request.config_dict[SESSIONS]
+    session = await sessions.get(request.cookies.get(COOKIE))
     if session is None:
         return None
     identity = request.config_dict[IDENTITY]
     principal = await identity.principals.get(session.app_id)
     if principal is None:  # deleted since: its sessions end with it
-        request.config_dict[SESSIONS].end(session.id)
+        await sessions.end(session.id)
         return None
     roles = tuple(await identity.principals.assignments(principal.app_id))
     return Visitor(session, principal.app_id, principal.display_name, roles)
@@ -127,7 +128,7 @@ def render(
     env = request.config_dict[TEMPLATES]
     flash: list[tuple[str, str]] = []
     if visitor is not None:
-        flash, visitor.session.flash = visitor.session.flash, []
+        flash = request.config_dict[SESSIONS].take_flash(visitor.session)
     html = env.get_template(template).render(
         visitor=visitor,
         csrf=visitor.session.csrf if visitor else "",
@@ -215,7 +216,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
     finally:
         throttle.end(client)
     throttle.succeeded(client)
-    session = request.config_dict[SESSIONS].start(principal.app_id, principal.display_name)
+    session = await request.config_dict[SESSIONS].start(principal.app_id, principal.display_name)
     response = web.HTTPSeeOther(target)
     response.set_cookie(
         COOKIE,
@@ -231,7 +232,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
 
 @page
 async def signout(request: web.Request, visitor: Visitor) -> web.StreamResponse:
-    request.config_dict[SESSIONS].end(visitor.session.id)
+    await request.config_dict[SESSIONS].end(visitor.session.id)
     response = web.HTTPSeeOther(PREFIX + "/signin")
     response.del_cookie(COOKIE, path=PREFIX)
     raise response

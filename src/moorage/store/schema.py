@@ -155,6 +155,26 @@ service_principals = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Portal sign-in sessions. `id` is the SHA-256 (hex) of the random id in the browser's cookie:
+# the cookie value itself is never stored, so a copy of the database signs no one in. A session
+# ends with its principal.
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "app_id",
+        ForeignKey("service_principals.app_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("display_name", String(128), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False, index=True),
+    # Written at most once a minute, not on every page.
+    Column("seen_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 # A role (Owner, Contributor, Reader, AcrPull, ...) held by a principal on a scope: a resource
 # id prefix such as /subscriptions/<id> or .../registries/<name>, compared case-insensitively.
 role_assignments = Table(
