@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.identity import ClientSecretCredential
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.containerregistry.models import (
     IPRule,
@@ -18,6 +17,7 @@ from azure.mgmt.containerregistry.models import (
     Sku,
 )
 
+from tests.support.azure import management_client
 from tests.support.server import Server, running_server
 
 GROUP = "moorage"
@@ -33,23 +33,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def client(
     tls_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> ContainerRegistryManagementClient:
-    # azure-core uses requests, which trusts REQUESTS_CA_BUNDLE (set on this machine globally).
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_server.ca_bundle(tmp_path / "bundle.pem")))
-    monkeypatch.setenv("AZURE_CORE_INSTANCE_DISCOVERY", "false")
-    owner = tls_server.owner
-    credential = ClientSecretCredential(
-        owner["tenant"],
-        owner["appId"],
-        owner["password"],
-        authority=tls_server.url,
-        disable_instance_discovery=True,
-    )
-    return ContainerRegistryManagementClient(
-        credential,
-        owner["subscription"],
-        base_url=tls_server.url,
-        credential_scopes=["https://management.azure.com/.default"],
-    )
+    return management_client(tls_server, tmp_path, monkeypatch)
 
 
 def test_create_get_list_update_delete(client: ContainerRegistryManagementClient) -> None:

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from azure.containerregistry import ArtifactTagOrder, ContainerRegistryClient
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.identity import ClientSecretCredential
 
+from tests.support.azure import owner_credential
 from tests.support.oci import OCI_MANIFEST, Image, make_image
 from tests.support.registry_http import owner_auth, push_blob, push_manifest
 from tests.support.server import Server, running_server
@@ -53,16 +53,7 @@ def pushed(tls_server: Server) -> dict[str, Image]:
 def client(
     tls_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> ContainerRegistryClient:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_server.ca_bundle(tmp_path / "bundle.pem")))
-    monkeypatch.setenv("AZURE_CORE_INSTANCE_DISCOVERY", "false")
-    owner = tls_server.owner
-    credential = ClientSecretCredential(
-        owner["tenant"],
-        owner["appId"],
-        owner["password"],
-        authority=tls_server.url,
-        disable_instance_discovery=True,
-    )
+    credential = owner_credential(tls_server, tmp_path, monkeypatch)
     return ContainerRegistryClient(tls_server.url, credential, audience=AUDIENCE)
 
 

@@ -13,8 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from azure.identity import ClientSecretCredential
-from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.containerregistry.models import (
     PrivateEndpointConnection,
     PrivateLinkServiceConnectionState,
@@ -23,6 +21,7 @@ from azure.mgmt.containerregistry.models import (
 from azure.mgmt.containerregistry.models import Registry as SdkRegistry
 
 from tests.integration.test_cli import Cli
+from tests.support.azure import management_client
 from tests.support.management import Management, token_for
 from tests.support.server import Server, free_port, running_server
 
@@ -595,21 +594,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_the_azure_sdk_reads_and_approves_connections(
     tls_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_server.ca_bundle(tmp_path / "bundle.pem")))
-    owner = tls_server.owner
-    credential = ClientSecretCredential(
-        owner["tenant"],
-        owner["appId"],
-        owner["password"],
-        authority=tls_server.url,
-        disable_instance_discovery=True,
-    )
-    client = ContainerRegistryManagementClient(
-        credential,
-        owner["subscription"],
-        base_url=tls_server.url,
-        credential_scopes=["https://management.azure.com/.default"],
-    )
+    client = management_client(tls_server, tmp_path, monkeypatch)
     group, name = "moorage", "sdkprivate1"
     client.registries.begin_create(
         group, name, SdkRegistry(location="local", sku=Sku(name="Premium"))

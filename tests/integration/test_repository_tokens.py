@@ -15,8 +15,6 @@ from typing import Any
 import httpx
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
-from azure.identity import ClientSecretCredential
-from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.containerregistry.models import (
     GenerateCredentialsParameters,
     ScopeMap,
@@ -30,6 +28,7 @@ from azure.mgmt.containerregistry.models import Token as SdkToken
 from moorage.auth.dataplane import LOGIN_CACHE_SECONDS
 from moorage.domain.access import SYSTEM_SCOPE_MAPS
 from tests.integration.test_cli import Cli
+from tests.support.azure import management_client
 from tests.support.management import API, Management, token_for
 from tests.support.server import Server, running_server
 
@@ -604,21 +603,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_the_azure_sdk_manages_scope_maps_and_tokens(
     tls_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_server.ca_bundle(tmp_path / "bundle.pem")))
-    owner = tls_server.owner
-    credential = ClientSecretCredential(
-        owner["tenant"],
-        owner["appId"],
-        owner["password"],
-        authority=tls_server.url,
-        disable_instance_discovery=True,
-    )
-    client = ContainerRegistryManagementClient(
-        credential,
-        owner["subscription"],
-        base_url=tls_server.url,
-        credential_scopes=["https://management.azure.com/.default"],
-    )
+    client = management_client(tls_server, tmp_path, monkeypatch)
     group = "moorage"
     registry = client.registries.begin_create(
         group, "sdktokens1", SdkRegistry(location="local", sku=Sku(name="Premium"))
