@@ -10,8 +10,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from moorage.access.gate import Handler
-from moorage.app import GATE, create_app
+from moorage.access.gate import GATE, Handler
+from moorage.app import create_app
 from moorage.config import Settings
 from moorage.distribution.context import REGISTRY_KEY
 

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from moorage.access.audit import DenialAudit
 from moorage.access.client import ClientResolver
-from moorage.access.gate import Gate, Handler
+from moorage.access.gate import GATE, Gate, Handler
 from moorage.access.hosts import RegistryResolver, registry_name_from_host
 from moorage.access.listeners import LISTENERS, Listeners
 from moorage.access.policy import PolicyCache
@@ -65,7 +65,6 @@ from moorage.store.virtual_networks import VirtualNetworkStore
 
 log = logging.getLogger("moorage")
 SETTINGS: Final = web.AppKey("settings", Settings)
-GATE: Final = web.AppKey("gate", Gate)
 REGISTRIES: Final = web.AppKey("registries", RegistryStore)
 PURGE_EVERY_SECONDS = 3600.0
 

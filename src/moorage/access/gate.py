@@ -27,10 +27,8 @@ from moorage.domain.network import (
     Deny,
     Listener,
     decide,
-    denial_message,
-    explain,
-    private_denial_message,
 )
+from moorage.domain.network_messages import denial_message, explain, private_denial_message
 from moorage.domain.registry import Registry
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -162,6 +160,9 @@ class Gate:
             login_server=registry.login_server,
         )
         return RegistryError(DENIED, message, detail)
+
+
+GATE: Final = web.AppKey("gate", Gate)
 
 
 def _reported_only_as_401(request: web.Request) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from moorage.access.gate import GATE
 from moorage.auth.roles import Permission
 from moorage.domain.errors import DomainError, InvalidIPRule
 from moorage.domain.network import Matcher, parse_client_address, parse_ip_rule
@@ -64,10 +65,6 @@ def path_of(registry: Registry, tab: str = "public") -> str:
 def client_address(request: web.Request) -> str:
     """The address moorage sees for this browser, resolved as the network gate resolves it
     (trusted proxies and their forwarded chain included)."""
-    # moorage.app imports this module to register it, and GATE is defined there: importing
-    # it at the top would be a cycle (the key would be better placed in access/gate.py).
-    from moorage.app import GATE
-
     return str(request.app[GATE].clients.resolve(request).address)
 
 

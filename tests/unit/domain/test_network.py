@@ -20,10 +20,10 @@ from moorage.domain.network import (
     Matcher,
     Policy,
     decide,
-    denial_message,
     parse_client_address,
     parse_ip_rule,
 )
+from moorage.domain.network_messages import denial_message
 from moorage.domain.registry import DefaultAction
 
 # -- parse_ip_rule ---------------------------------------------------------------------------------
