@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import Postgres, running_postgres
+from tests.support.seaweedfs import SeaweedFS, running_seaweedfs
 from tests.support.server import Server, running_server
 
 
@@ -20,3 +22,17 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server for a whole test module (tests must use their own repository names)."""
     with running_server(tmp_path_factory.mktemp("moorage") / "data") as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    """One throwaway PostgreSQL 15 cluster for the session; tests take a database each."""
+    with running_postgres(tmp_path_factory.mktemp("postgres")) as pg:
+        yield pg
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """One throwaway SeaweedFS S3 server for the session; tests take a key prefix each."""
+    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as s3:
+        yield s3

@@ -8,6 +8,7 @@ server is not installed).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,8 @@ import pytest
 
 from moorage.blobs.driver import BlobDriver
 from moorage.blobs.filesystem import FilesystemDriver
+from moorage.blobs.s3 import S3Location, open_s3_driver
+from tests.support.seaweedfs import SeaweedFS
 
 DriverFactory = Callable[[pytest.FixtureRequest, Path], AbstractAsyncContextManager[BlobDriver]]
 
@@ -27,8 +30,20 @@ async def filesystem_driver(
     yield FilesystemDriver(tmp_path / "store")
 
 
+@asynccontextmanager
+async def s3_driver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobDriver]:
+    """A key prefix of its own in the session's SeaweedFS bucket."""
+    s3: SeaweedFS = request.getfixturevalue("seaweedfs")
+    location = S3Location.parse(s3.url(f"t-{uuid.uuid4().hex}"))
+    async with open_s3_driver(
+        location, access_key=s3.access_key, secret_key=s3.secret_key
+    ) as driver:
+        yield driver
+
+
 FACTORIES = [
     pytest.param(filesystem_driver, id="filesystem"),
+    pytest.param(s3_driver, id="s3"),
 ]
 
 

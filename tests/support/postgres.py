@@ -1,0 +1,146 @@
+"""A throwaway PostgreSQL 15 cluster (Debian's `postgresql`) on a free loopback port.
+
+initdb and pg_ctl refuse to run as root, so they run as the `postgres` user (runuser) in a
+directory that user owns, whose parents it can traverse. Each test gets a database of its own
+(`create_database`), so one cluster serves a whole test session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import free_port
+
+BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def require_postgres() -> Path:
+    if not (BIN / "initdb").exists():
+        message = "PostgreSQL 15 is not installed (apt-get install postgresql)"
+        if os.environ.get("MOORAGE_REQUIRE_ALL") == "1":
+            pytest.fail(f"{message}; MOORAGE_REQUIRE_ALL=1 forbids skipping")
+        pytest.skip(message)
+    return BIN
+
+
+def _as_postgres(*command: str) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.getuid() == 0 else list(command)
+
+
+@dataclass
+class Postgres:
+    directory: Path
+    port: int
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    def url(self, database: str = "postgres") -> str:
+        """A moorage `--database` URL."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> Postgres:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.chmod(0o755)
+        for parent in self.directory.parents:  # pytest's and mktemp's directories are 0700
+            if parent == Path("/") or parent.stat().st_mode & 0o001:
+                continue
+            parent.chmod(parent.stat().st_mode | 0o001)
+        if os.getuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+        subprocess.run(
+            _as_postgres(
+                str(BIN / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ),
+            check=True,
+            capture_output=True,
+        )
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
+            " -c fsync=off -c max_connections=200"
+        )
+        subprocess.run(
+            _as_postgres(
+                str(BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.directory / "postgres.log"),
+                "-w",
+                "-o",
+                options,
+                "start",
+            ),
+            check=True,
+            capture_output=True,
+        )
+        return self
+
+    def stop(self) -> None:
+        subprocess.run(
+            _as_postgres(
+                str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"
+            ),
+            check=False,
+            capture_output=True,
+        )
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        result = subprocess.run(
+            [
+                str(BIN / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-At",
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout
+
+    def create_database(self) -> str:
+        """A new, empty database; returns its URL."""
+        name = "t_" + uuid.uuid4().hex[:16]
+        self.psql(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+
+@contextmanager
+def running_postgres(directory: Path) -> Iterator[Postgres]:
+    require_postgres()
+    server = Postgres(directory, free_port()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
