@@ -25,6 +25,7 @@ from moorage.auth.keys import SigningKeys
 from moorage.auth.principals import PrincipalStore
 from moorage.auth.registry_oauth import RegistryTokenService
 from moorage.auth.registry_tokens import RegistryTokens
+from moorage.auth.secrets import new_hashed_secret
 from moorage.auth.tokens import TokenService
 from moorage.blobs.filesystem import FilesystemDriver
 from moorage.config import EndpointSpec, Settings
@@ -58,7 +59,8 @@ from moorage.store.management import SubscriptionStore
 from moorage.store.portal_sessions import PortalSessionStore
 from moorage.store.private_endpoints import PrivateEndpointStore
 from moorage.store.registries import RegistryStore
-from moorage.store.repository_tokens import ScopeMapStore, TokenStore
+from moorage.store.repository_tokens import TokenStore
+from moorage.store.scope_maps import ScopeMapStore
 from moorage.store.uploads import UploadStore
 from moorage.store.virtual_network_rules import VirtualNetworkRuleStore
 from moorage.store.virtual_networks import VirtualNetworkStore
@@ -178,7 +180,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await endpoints.release_undeclared([spec.name for spec in settings.endpoints])
     app[PRIVATE_ENDPOINTS] = PrivateEndpoints(app[SERVICE], endpoints)
     app[ENDPOINT_LISTENERS] = listeners
-    token_store = TokenStore(db)
+    token_store = TokenStore(db, new_secret=new_hashed_secret)
     app[REPOSITORY_ACCESS] = RepositoryAccess(app[SERVICE], ScopeMapStore(db), token_store)
     authenticator = app[AUTHENTICATOR] = Authenticator(
         credentials, cipher, token_store, principals, registry_tokens

@@ -19,17 +19,13 @@ from sqlalchemy import delete, func, insert, select, update
 
 from moorage.auth.roles import RoleAssignment, check_role
 from moorage.auth.secrets import hash_secret, new_secret, verify_secret, verify_unknown
-from moorage.domain.errors import DomainError
+from moorage.domain.errors import PrincipalNotFound
 from moorage.store.database import Database
 from moorage.store.schema import role_assignments, service_principals, tenants
 from moorage.store.types import as_utc, utcnow
 
 T = TypeVar("T")
 MAX_DISPLAY_NAME = 128
-
-
-class PrincipalNotFound(DomainError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,12 @@ def hash_secret(secret: str) -> str:
     return _HASHER.hash(secret)
 
 
+def new_hashed_secret() -> tuple[str, str]:
+    """A new secret and its hash, for a store that keeps only the hash."""
+    secret = new_secret()
+    return secret, hash_secret(secret)
+
+
 def verify_secret(hashed: str, secret: str) -> bool:
     """True when `secret` matches; False on a mismatch or a malformed hash, never raises."""
     try:

@@ -133,6 +133,61 @@ class InvalidIPRule(DomainError):
     """An IP rule value that is not an IPv4/IPv6 address or CIDR range; the message says why."""
 
 
+# -- the management plane: resources, scope maps and tokens, principals ------------------
+
+
+class InvalidAccessName(DomainError):
+    """A scope map or token name that the cloud's rules do not allow."""
+
+
+class InvalidAccessField(DomainError):
+    """Another field of a scope map or token with a value that is not allowed."""
+
+
+class ScopeMapNotFound(DomainError):
+    pass
+
+
+class ScopeMapExists(DomainError):
+    """Create-only (If-None-Match: *) met a scope map of that name."""
+
+
+class SystemScopeMapReadOnly(DomainError):
+    """The system scope maps cannot be created, changed or deleted."""
+
+
+class ScopeMapInUse(DomainError):
+    """A scope map that tokens use cannot be deleted."""
+
+
+class TokenNotFound(DomainError):
+    pass
+
+
+class TokenExists(DomainError):
+    """Create-only (If-None-Match: *) met a token of that name."""
+
+
+class TokenNameTaken(DomainError):
+    """A token cannot be named as its registry: that is the admin user's login name."""
+
+
+class PreconditionFailed(DomainError):
+    """If-Match named an etag the resource no longer has."""
+
+
+class SubscriptionNotFound(DomainError):
+    pass
+
+
+class ResourceGroupNotFound(DomainError):
+    pass
+
+
+class PrincipalNotFound(DomainError):
+    pass
+
+
 def lookup(table: Mapping[type[DomainError], T], exc: DomainError) -> T | None:
     """The entry for an exception's class, or for its nearest ancestor that has one."""
     for cls in type(exc).__mro__:

@@ -8,23 +8,26 @@ from typing import Any
 
 from aiohttp import web
 
-from moorage.auth.principals import PrincipalNotFound
 from moorage.domain import errors as domain
 from moorage.domain import private_endpoints as endpoints
 from moorage.domain import virtual_networks as vnets
 from moorage.domain.access import InvalidScope
-from moorage.domain.networks import InvalidNetworkName
-from moorage.store.management import ResourceGroupNotFound, SubscriptionNotFound
-from moorage.store.registries import PreconditionFailed
-from moorage.store.repository_tokens import TokenExists, TokenNameTaken, TokenNotFound
-from moorage.store.scope_maps import (
+from moorage.domain.errors import (
     InvalidAccessField,
     InvalidAccessName,
+    PreconditionFailed,
+    PrincipalNotFound,
+    ResourceGroupNotFound,
     ScopeMapExists,
     ScopeMapInUse,
     ScopeMapNotFound,
+    SubscriptionNotFound,
     SystemScopeMapReadOnly,
+    TokenExists,
+    TokenNameTaken,
+    TokenNotFound,
 )
+from moorage.domain.networks import InvalidNetworkName
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,18 +13,20 @@ from typing import Final
 
 from aiohttp import web
 
+from moorage.domain.errors import InvalidAccessField
 from moorage.domain.registry import Registry
+from moorage.domain.repository_access import (
+    PASSWORD_NAMES,
+    GeneratedPassword,
+    ScopeMap,
+    Token,
+    TokenStatus,
+)
 from moorage.management import models, resources
 from moorage.management.router import ManagementRequest, json_response
 from moorage.management.service import ManagementService
-from moorage.store.repository_tokens import (
-    PASSWORD_NAMES,
-    GeneratedPassword,
-    Token,
-    TokenStatus,
-    TokenStore,
-)
-from moorage.store.scope_maps import InvalidAccessField, ScopeMap, ScopeMapStore
+from moorage.store.repository_tokens import TokenStore
+from moorage.store.scope_maps import ScopeMapStore
 
 
 def child_name(registry: Registry, resource_id: str, kind: str, field: str) -> str:

@@ -9,11 +9,10 @@ from typing import Any
 
 from moorage.domain.private_endpoints import EndpointConnection, PrivateEndpoint
 from moorage.domain.registry import IPRule, PrivateEndpointConnection, Registry
+from moorage.domain.repository_access import GeneratedPassword, ScopeMap, Token, TokenPassword
 from moorage.domain.virtual_networks import Subnet, VirtualNetwork
 from moorage.store.audit import Denial, DeniedClient
 from moorage.store.management import ResourceGroup, Subscription
-from moorage.store.repository_tokens import GeneratedPassword, Token, TokenPassword
-from moorage.store.scope_maps import ScopeMap
 
 REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
 

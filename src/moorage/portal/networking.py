@@ -23,7 +23,7 @@ from multidict import MultiDictProxy
 
 from moorage.access.gate import GATE
 from moorage.auth.roles import Permission
-from moorage.domain.errors import DomainError, InvalidIPRule
+from moorage.domain.errors import DomainError, InvalidIPRule, PreconditionFailed
 from moorage.domain.network import Matcher, parse_client_address, parse_ip_rule
 from moorage.domain.registry import (
     ConnectionStatus,
@@ -40,7 +40,6 @@ from moorage.management.registries import AUDIT
 from moorage.portal.registries import registry_for, service
 from moorage.portal.web import PREFIX, Visitor, flash, page, render
 from moorage.store.audit import Denial
-from moorage.store.registries import PreconditionFailed
 from moorage.store.types import utcnow
 
 TABS = ("public", "private", "refusals")

@@ -30,14 +30,14 @@ from moorage.domain.registry import (
     Registry,
     RegistryChanges,
 )
+from moorage.domain.repository_access import PASSWORD_NAMES as TOKEN_PASSWORDS
+from moorage.domain.repository_access import GeneratedPassword, Token, TokenStatus
 from moorage.management.repository_access import REPOSITORY_ACCESS, RepositoryAccess
 from moorage.management.service import PASSWORD_NAMES as ADMIN_PASSWORDS
 from moorage.portal.registries import registry_for, service
 from moorage.portal.web import PREFIX, Visitor, flash, page, render
 from moorage.store.content import ContentStore
 from moorage.store.listings import ContentListings
-from moorage.store.repository_tokens import PASSWORD_NAMES as TOKEN_PASSWORDS
-from moorage.store.repository_tokens import GeneratedPassword, Token, TokenStatus
 
 log = logging.getLogger("moorage.portal")
 ROOT: Final = PREFIX + "/registries/{name}"

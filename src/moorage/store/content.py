@@ -14,18 +14,17 @@ from sqlalchemy import (
     Select,
     delete,
     false,
-    insert,
     or_,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from moorage.domain.digest import is_digest
-from moorage.domain.errors import BlobInUse, BlobNotFound, InvalidManifest, ManifestReferenceUnknown
+from moorage.domain.errors import BlobInUse, BlobNotFound
 from moorage.domain.manifest import ParsedManifest
 from moorage.store.cache import ReadCache
 from moorage.store.database import Database
+from moorage.store.manifest_rows import check_references, insert_manifest, set_tag
 from moorage.store.schema import (
     blobs,
     manifest_references,
@@ -215,7 +214,7 @@ class ContentStore:
         """Store a manifest (and move a tag to it) once everything it references is there."""
         async with self._write(registry_id, repository) as conn:
             repo_id = await ensure_repository(conn, registry_id, repository)
-            await self._check_references(conn, repo_id, repository, parsed)
+            await check_references(conn, repo_id, repository, parsed)
             manifest_id = (
                 await conn.execute(
                     select(manifests.c.id).where(
@@ -224,98 +223,9 @@ class ContentStore:
                 )
             ).scalar()
             if manifest_id is None:
-                manifest_id = (
-                    await conn.execute(
-                        insert(manifests)
-                        .values(
-                            repository_id=repo_id,
-                            digest=digest,
-                            media_type=parsed.media_type,
-                            artifact_type=parsed.artifact_type,
-                            size=len(payload),
-                            payload=payload,
-                            subject=str(parsed.subject.digest) if parsed.subject else None,
-                            annotations=parsed.annotations or None,
-                            created_at=utcnow(),
-                        )
-                        .returning(manifests.c.id)
-                    )
-                ).scalar_one()
-                references = {str(d.digest): "blob" for d in parsed.blobs} | {
-                    str(d.digest): "manifest" for d in parsed.children
-                }
-                if references:
-                    await conn.execute(
-                        insert(manifest_references),
-                        [
-                            {"manifest_id": manifest_id, "digest": d, "kind": k}
-                            for d, k in references.items()
-                        ],
-                    )
+                manifest_id = await insert_manifest(conn, repo_id, digest, parsed, payload)
             if tag is not None:
-                await self._set_tag(conn, repo_id, tag, manifest_id)
-
-    async def _set_tag(
-        self, conn: AsyncConnection, repo_id: int, tag: str, manifest_id: int
-    ) -> None:
-        moved = await conn.execute(
-            update(tags)
-            .where(tags.c.repository_id == repo_id, tags.c.name == tag)
-            .values(manifest_id=manifest_id, updated_at=utcnow())
-        )
-        if moved.rowcount == 0:
-            await conn.execute(
-                insert(tags).values(
-                    repository_id=repo_id, name=tag, manifest_id=manifest_id, updated_at=utcnow()
-                )
-            )
-
-    async def _check_references(
-        self, conn: AsyncConnection, repo_id: int, repository: str, parsed: ParsedManifest
-    ) -> None:
-        missing: list[str] = []
-        required = parsed.required_blobs
-        if required:
-            wanted = {str(d.digest) for d in required}
-            found = dict(
-                (
-                    await conn.execute(
-                        select(repository_blobs.c.digest, blobs.c.size)
-                        .join(blobs, blobs.c.digest == repository_blobs.c.digest)
-                        .where(
-                            repository_blobs.c.repository_id == repo_id,
-                            repository_blobs.c.digest.in_(wanted),
-                        )
-                    )
-                ).all()
-            )
-            for d in required:
-                size = found.get(str(d.digest))
-                if size is None:
-                    missing.append(str(d.digest))
-                elif size != d.size:
-                    raise InvalidManifest(
-                        f"descriptor of {d.digest} says size {d.size}; the blob has {size} bytes",
-                        digest=str(d.digest),
-                    )
-        if parsed.children:
-            wanted = {str(d.digest) for d in parsed.children}
-            present = set(
-                (
-                    await conn.execute(
-                        select(manifests.c.digest).where(
-                            manifests.c.repository_id == repo_id, manifests.c.digest.in_(wanted)
-                        )
-                    )
-                ).scalars()
-            )
-            missing.extend(str(d.digest) for d in parsed.children if str(d.digest) not in present)
-        if missing:
-            raise ManifestReferenceUnknown(
-                f"manifest references {len(missing)} blob(s) or manifest(s) not in repository "
-                f"{repository}: {', '.join(sorted(set(missing)))}",
-                digests=sorted(set(missing)),
-            )
+                await set_tag(conn, repo_id, tag, manifest_id)
 
     async def delete_manifest(self, registry_id: int, repository: str, digest: str) -> bool:
         """Delete a manifest and every tag on it. Blobs stay: other manifests may use them."""

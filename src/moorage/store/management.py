@@ -8,20 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, update
 
-from moorage.domain.errors import DomainError
+from moorage.domain.errors import ResourceGroupNotFound, SubscriptionNotFound
 from moorage.store.database import Database
 from moorage.store.schema import registries, resource_groups, subscriptions, tenants
 from moorage.store.types import as_utc, utcnow
 
 DEFAULT_RESOURCE_GROUP = "moorage"
-
-
-class SubscriptionNotFound(DomainError):
-    pass
-
-
-class ResourceGroupNotFound(DomainError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)

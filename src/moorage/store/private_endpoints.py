@@ -12,19 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import ColumnElement, delete, select, update
 
 from moorage.domain.networks import check_network_name
 from moorage.domain.private_endpoints import (
-    ConnectionExists,
     ConnectionRequest,
     DeclaredEndpointKept,
-    EndpointConnection,
     InvalidConnectionState,
     Listener,
     ListenerImmutable,
-    ListenerInUse,
     ListenerRequired,
     Origin,
     PrivateEndpoint,
@@ -38,18 +34,24 @@ from moorage.domain.private_endpoints import (
 from moorage.domain.registry import (
     ConnectionStatus,
     PrivateEndpointConnection,
-    registry_resource_id,
 )
 from moorage.store.database import Database
-from moorage.store.registries import _connections, touch
+from moorage.store.private_endpoint_rows import (
+    check_listener_free,
+    connection_row,
+    endpoint_connections,
+    endpoint_row,
+    insert_connection,
+    insert_endpoint,
+)
+from moorage.store.registry_records import registry_connections, touch
 from moorage.store.schema import (
     private_endpoint_connections,
     private_endpoints,
-    registries,
     resource_groups,
 )
 from moorage.store.scope_maps import registry_name
-from moorage.store.types import as_utc, utcnow
+from moorage.store.types import as_utc
 
 
 class PrivateEndpointStore:
@@ -82,10 +84,10 @@ class PrivateEndpointStore:
         check_network_name("private endpoint", name)
         listener = check_listener(address, port)
         async with self._db.write() as conn:
-            row = await _row(conn, name)
-            await _check_free(conn, listener, name)
+            row = await endpoint_row(conn, name)
+            await check_listener_free(conn, listener, name)
             if row is None:
-                await _insert(conn, resource_group_id, name, listener, Origin.SERVE)
+                await insert_endpoint(conn, resource_group_id, name, listener, Origin.SERVE)
             else:
                 await conn.execute(
                     update(private_endpoints)
@@ -134,7 +136,7 @@ class PrivateEndpointStore:
             check_network_name("private endpoint connection", request.name)
             check_description(request.description)
         async with self._db.write() as conn:
-            row = await _row(conn, name)
+            row = await endpoint_row(conn, name)
             created = row is None
             if row is None:
                 if listener is None:
@@ -145,8 +147,10 @@ class PrivateEndpointStore:
                         f"--private-endpoint {name}=ADDRESS:PORT`",
                         listener=None,
                     )
-                await _check_free(conn, listener, name)
-                endpoint_id = await _insert(conn, resource_group_id, name, listener, Origin.API)
+                await check_listener_free(conn, listener, name)
+                endpoint_id = await insert_endpoint(
+                    conn, resource_group_id, name, listener, Origin.API
+                )
             else:
                 endpoint_id = row.id
                 if row.resource_group_id != resource_group_id:
@@ -177,7 +181,7 @@ class PrivateEndpointStore:
             touched = [
                 request.registry_id
                 for request in connections
-                if await _connect(conn, endpoint_id, name, request)
+                if await insert_connection(conn, endpoint_id, name, request)
             ]
             await touch(conn, touched)
         return await self.get(name), created
@@ -225,7 +229,7 @@ class PrivateEndpointStore:
     async def connections(self, registry_id: int) -> list[PrivateEndpointConnection]:
         """The registry's connections, oldest first (Disconnected once their endpoint is gone)."""
         async with self._db.read() as conn:
-            return (await _connections(conn, [registry_id])).get(registry_id, [])
+            return (await registry_connections(conn, [registry_id])).get(registry_id, [])
 
     async def connection(self, registry_id: int, name: str) -> PrivateEndpointConnection:
         for found in await self.connections(registry_id):
@@ -252,11 +256,11 @@ class PrivateEndpointStore:
                 status=status.value,
             )
         async with self._db.write() as conn:
-            row = await _row(conn, endpoint)
+            row = await endpoint_row(conn, endpoint)
             if row is None:
                 raise endpoint_not_found(endpoint)
             request = ConnectionRequest(registry_id, name, status, description)
-            if await _connect(conn, row.id, row.name, request):
+            if await insert_connection(conn, row.id, row.name, request):
                 await touch(conn, [registry_id])
         return await self.connection(registry_id, name)
 
@@ -272,7 +276,7 @@ class PrivateEndpointStore:
         check_description(description)
         async with self._db.write() as conn:
             registry = await registry_name(conn, registry_id)
-            row = await _connection_row(conn, registry_id, name)
+            row = await connection_row(conn, registry_id, name)
             if row is None:
                 raise connection_not_found(registry, name)
             current = (
@@ -328,7 +332,7 @@ class PrivateEndpointStore:
             rows = (await conn.execute(query)).all()
             if not rows:
                 return []
-            connections = await _endpoint_connections(conn, [row.id for row in rows])
+            connections = await endpoint_connections(conn, [row.id for row in rows])
         return [
             PrivateEndpoint(
                 id=row.id,
@@ -343,148 +347,3 @@ class PrivateEndpointStore:
             )
             for row in rows
         ]
-
-
-# -- helpers inside a transaction --------------------------------------------------------------
-
-
-async def _row(conn: AsyncConnection, name: str) -> Any:
-    return (
-        await conn.execute(
-            select(private_endpoints).where(private_endpoints.c.name_key == name.lower())
-        )
-    ).first()
-
-
-async def _insert(
-    conn: AsyncConnection, resource_group_id: int, name: str, listener: Listener, origin: Origin
-) -> int:
-    return int(
-        (
-            await conn.execute(
-                insert(private_endpoints)
-                .values(
-                    resource_group_id=resource_group_id,
-                    name=name,
-                    name_key=name.lower(),
-                    address=listener.address,
-                    port=listener.port,
-                    origin=origin.value,
-                    created_at=utcnow(),
-                )
-                .returning(private_endpoints.c.id)
-            )
-        ).scalar_one()
-    )
-
-
-async def _check_free(conn: AsyncConnection, listener: Listener, name: str) -> None:
-    """No other endpoint may listen on the same address and port."""
-    other = await conn.scalar(
-        select(private_endpoints.c.name).where(
-            private_endpoints.c.address == listener.address,
-            private_endpoints.c.port == listener.port,
-            private_endpoints.c.name_key != name.lower(),
-        )
-    )
-    if other is not None:
-        raise ListenerInUse(
-            f"the private endpoint '{name}' cannot listen on {listener}: the private endpoint "
-            f"'{other}' listens there; choose another address or port",
-            listener=str(listener),
-        )
-
-
-async def _connection_row(conn: AsyncConnection, registry_id: int, name: str) -> Any:
-    return (
-        await conn.execute(
-            select(private_endpoint_connections).where(
-                private_endpoint_connections.c.registry_id == registry_id,
-                private_endpoint_connections.c.name_key == name.lower(),
-            )
-        )
-    ).first()
-
-
-async def _connect(
-    conn: AsyncConnection, endpoint_id: int, endpoint: str, request: ConnectionRequest
-) -> bool:
-    """Insert the connection; False when the registry already has it (same name, same
-    endpoint: a repeated PUT). Another connection of that name, or another connection of the
-    registry to this endpoint, is refused."""
-    c = private_endpoint_connections
-    registry = await registry_name(conn, request.registry_id)
-    same_name = await _connection_row(conn, request.registry_id, request.name)
-    if same_name is not None:
-        if same_name.private_endpoint_id == endpoint_id:
-            return False
-        raise ConnectionExists(
-            f"registry '{registry}' already has a private endpoint connection named "
-            f"'{same_name.name}' (to another endpoint, or to a deleted one); choose another "
-            "connection name",
-            name=request.name,
-        )
-    to_endpoint = await conn.scalar(
-        select(c.c.name).where(
-            c.c.registry_id == request.registry_id, c.c.private_endpoint_id == endpoint_id
-        )
-    )
-    if to_endpoint is not None:
-        raise ConnectionExists(
-            f"registry '{registry}' is already connected to the private endpoint '{endpoint}' "
-            f"by the connection '{to_endpoint}'; a registry has one connection per endpoint",
-            name=request.name,
-        )
-    await conn.execute(
-        insert(c).values(
-            registry_id=request.registry_id,
-            name=request.name,
-            name_key=request.name.lower(),
-            private_endpoint_id=endpoint_id,
-            status=request.status.value,
-            description=request.description,
-            actions_required="None",
-            created_at=utcnow(),
-        )
-    )
-    return True
-
-
-async def _endpoint_connections(
-    conn: AsyncConnection, endpoint_ids: list[int]
-) -> dict[int, list[EndpointConnection]]:
-    c, r, g = private_endpoint_connections, registries, resource_groups
-    rows = await conn.execute(
-        select(
-            c.c.private_endpoint_id,
-            c.c.name,
-            c.c.status,
-            c.c.description,
-            c.c.actions_required,
-            r.c.name.label("registry"),
-            r.c.login_server,
-            g.c.subscription_id,
-            g.c.name.label("group"),
-        )
-        .select_from(
-            c.join(r, r.c.id == c.c.registry_id).outerjoin(g, g.c.id == r.c.resource_group_id)
-        )
-        .where(c.c.private_endpoint_id.in_(endpoint_ids))
-        .order_by(c.c.created_at, c.c.id)
-    )
-    found: dict[int, list[EndpointConnection]] = {}
-    for row in rows:
-        found.setdefault(row.private_endpoint_id, []).append(
-            EndpointConnection(
-                name=row.name,
-                registry=row.registry,
-                registry_id=registry_resource_id(
-                    row.subscription_id or "", row.group or "", row.registry
-                ),
-                login_server=row.login_server,
-                status=ConnectionStatus(row.status),
-                description=row.description,
-                actions_required=row.actions_required,
-            )
-        )
-    return found

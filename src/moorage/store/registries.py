@@ -2,62 +2,41 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from moorage.domain.errors import (
-    DomainError,
     IPRuleNotFound,
+    PreconditionFailed,
     RegistryExists,
     RegistryNotFound,
 )
-from moorage.domain.networks import private_endpoint_id, subnet_id
 from moorage.domain.registry import (
-    ConnectionStatus,
     DefaultAction,
-    IPRule,
-    NetworkRuleSet,
-    PrivateEndpointConnection,
     PublicNetworkAccess,
     Registry,
     RegistryChanges,
     Sku,
-    VirtualNetworkRule,
     check_anonymous_pull,
     check_network_settings,
     check_registry_name,
     login_server,
 )
 from moorage.store.database import Database
+from moorage.store.registry_records import live_rule_count, load_registries, new_etag
 from moorage.store.schema import (
     ip_rules,
-    private_endpoint_connections,
-    private_endpoints,
     registries,
-    resource_groups,
-    subnets,
-    virtual_network_rules,
-    virtual_networks,
 )
-from moorage.store.types import as_utc, utcnow
-
-
-class PreconditionFailed(DomainError):
-    """If-Match named an etag the resource no longer has."""
-
+from moorage.store.types import utcnow
 
 AlsoWrite = Callable[[AsyncConnection, int], Awaitable[object]]
 """More to write in a registry's transaction, given the connection and the registry's id."""
-
-
-def _etag() -> str:
-    return uuid.uuid4().hex
 
 
 def _check_etag(if_match: str | None, etag: str, name: str) -> None:
@@ -114,7 +93,7 @@ class RegistryStore:
                             tags={},
                             created_at=utcnow(),
                             resource_group_id=resource_group_id,
-                            etag=_etag(),
+                            etag=new_etag(),
                         )
                         .returning(registries.c.id)
                     )
@@ -175,7 +154,7 @@ class RegistryStore:
         if changes.ip_rules is not None:
             rule_count = len({r.value for r in changes.ip_rules})
         else:
-            rule_count = await _live_rule_count(conn, registry_id)
+            rule_count = await live_rule_count(conn, registry_id)
         check_network_settings(
             name,
             changes.sku or Sku(row.sku),
@@ -217,7 +196,7 @@ class RegistryStore:
                     Sku(row.sku),
                     PublicNetworkAccess(row.public_network_access),
                     DefaultAction(row.default_action),
-                    await _live_rule_count(conn, row.id) + 1,
+                    await live_rule_count(conn, row.id) + 1,
                     max_rules=self.max_ip_rules,
                 )
                 await conn.execute(
@@ -232,7 +211,7 @@ class RegistryStore:
             await conn.execute(
                 update(registries)
                 .where(registries.c.id == row.id)
-                .values(etag=_etag(), updated_at=now)
+                .values(etag=new_etag(), updated_at=now)
             )
         return await self.get(name)
 
@@ -251,7 +230,7 @@ class RegistryStore:
             await conn.execute(
                 update(registries)
                 .where(registries.c.id == row.id)
-                .values(etag=_etag(), updated_at=utcnow())
+                .values(etag=new_etag(), updated_at=utcnow())
             )
         return await self.get(name)
 
@@ -279,7 +258,7 @@ class RegistryStore:
     async def _apply(
         self, conn: AsyncConnection, registry_id: int, changes: RegistryChanges
     ) -> None:
-        values: dict[str, Any] = {"etag": _etag(), "updated_at": utcnow()}
+        values: dict[str, Any] = {"etag": new_etag(), "updated_at": utcnow()}
         simple = {
             "location": changes.location,
             "tags": changes.tags,
@@ -350,172 +329,5 @@ class RegistryStore:
         return await self._select(registries.c.resource_group_id == resource_group_id)
 
     async def _select(self, where: ColumnElement[bool] | None) -> list[Registry]:
-        query = (
-            select(
-                registries,
-                resource_groups.c.subscription_id.label("subscription_id"),
-                resource_groups.c.name.label("resource_group"),
-            )
-            .outerjoin(resource_groups, resource_groups.c.id == registries.c.resource_group_id)
-            .order_by(registries.c.name_key)
-        )
-        if where is not None:
-            query = query.where(where)
         async with self._db.read() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-            if not rows:
-                return []
-            rule_rows = (
-                await conn.execute(
-                    select(
-                        ip_rules.c.registry_id,
-                        ip_rules.c.value,
-                        ip_rules.c.action,
-                        ip_rules.c.expires_at,
-                    )
-                    .where(ip_rules.c.registry_id.in_([r["id"] for r in rows]))
-                    .order_by(ip_rules.c.id)
-                )
-            ).all()
-            ids = [r["id"] for r in rows]
-            connections = await _connections(conn, ids)
-            vnet_rules = await _virtual_network_rules(conn, ids)
-        now = utcnow()
-        rules: dict[int, list[IPRule]] = {}
-        for registry_id, value, action, expires_at in rule_rows:
-            expires = as_utc(expires_at) if expires_at is not None else None
-            if expires is None or expires > now:  # an expired rule is gone from listings
-                rules.setdefault(registry_id, []).append(IPRule(value, action, expires))
-        return [
-            Registry(
-                id=r["id"],
-                name=r["name"],
-                login_server=r["login_server"],
-                location=r["location"],
-                sku=Sku(r["sku"]),
-                public_network_access=PublicNetworkAccess(r["public_network_access"]),
-                network_rule_set=NetworkRuleSet(
-                    DefaultAction(r["default_action"]),
-                    tuple(rules.get(r["id"], ())),
-                    tuple(vnet_rules.get(r["id"], ())),
-                ),
-                created_at=as_utc(r["created_at"]),
-                tags=dict(r["tags"] or {}),
-                subscription_id=r["subscription_id"] or "",
-                resource_group=r["resource_group"] or "",
-                admin_user_enabled=bool(r["admin_user_enabled"]),
-                anonymous_pull_enabled=bool(r["anonymous_pull_enabled"]),
-                data_endpoint_enabled=bool(r["data_endpoint_enabled"]),
-                zone_redundancy=r["zone_redundancy"],
-                network_rule_bypass_options=r["network_rule_bypass_options"],
-                etag=r["etag"],
-                private_endpoint_connections=tuple(connections.get(r["id"], ())),
-            )
-            for r in rows
-        ]
-
-
-async def _live_rule_count(conn: AsyncConnection, registry_id: int) -> int:
-    now = utcnow()
-    return int(
-        (
-            await conn.execute(
-                select(func.count())
-                .select_from(ip_rules)
-                .where(
-                    ip_rules.c.registry_id == registry_id,
-                    (ip_rules.c.expires_at.is_(None)) | (ip_rules.c.expires_at > now),
-                )
-            )
-        ).scalar_one()
-    )
-
-
-async def _connections(
-    conn: AsyncConnection, registry_ids: list[int]
-) -> dict[int, list[PrivateEndpointConnection]]:
-    """Private endpoint connections of these registries, oldest first."""
-    c, e, g = private_endpoint_connections, private_endpoints, resource_groups
-    rows = await conn.execute(
-        select(
-            c.c.registry_id,
-            c.c.name,
-            c.c.status,
-            c.c.description,
-            c.c.actions_required,
-            e.c.name.label("endpoint"),
-            g.c.subscription_id,
-            g.c.name.label("group"),
-        )
-        .select_from(
-            c.outerjoin(e, e.c.id == c.c.private_endpoint_id).outerjoin(
-                g, g.c.id == e.c.resource_group_id
-            )
-        )
-        .where(c.c.registry_id.in_(registry_ids))
-        .order_by(c.c.created_at, c.c.id)
-    )
-    found: dict[int, list[PrivateEndpointConnection]] = {}
-    for row in rows:
-        endpoint = row.endpoint
-        found.setdefault(row.registry_id, []).append(
-            PrivateEndpointConnection(
-                name=row.name,
-                private_endpoint=endpoint,
-                private_endpoint_id=None
-                if endpoint is None
-                else private_endpoint_id(row.subscription_id, row.group, endpoint),
-                # An endpoint deleted under an Approved connection leaves it Disconnected.
-                status=ConnectionStatus.DISCONNECTED
-                if endpoint is None
-                else ConnectionStatus(row.status),
-                description=row.description,
-                actions_required=row.actions_required,
-            )
-        )
-    return found
-
-
-async def _virtual_network_rules(
-    conn: AsyncConnection, registry_ids: list[int]
-) -> dict[int, list[VirtualNetworkRule]]:
-    rule, sn, vn, g = virtual_network_rules, subnets, virtual_networks, resource_groups
-    rows = await conn.execute(
-        select(
-            rule.c.registry_id,
-            rule.c.action,
-            sn.c.name.label("subnet"),
-            sn.c.address_prefix,
-            vn.c.name.label("vnet"),
-            g.c.subscription_id,
-            g.c.name.label("group"),
-        )
-        .select_from(
-            rule.join(sn, sn.c.id == rule.c.subnet_id)
-            .join(vn, vn.c.id == sn.c.virtual_network_id)
-            .join(g, g.c.id == vn.c.resource_group_id)
-        )
-        .where(rule.c.registry_id.in_(registry_ids))
-        .order_by(rule.c.created_at, rule.c.subnet_id)
-    )
-    found: dict[int, list[VirtualNetworkRule]] = {}
-    for row in rows:
-        found.setdefault(row.registry_id, []).append(
-            VirtualNetworkRule(
-                subnet_id(row.subscription_id, row.group, row.vnet, row.subnet),
-                row.address_prefix,
-                row.action,
-            )
-        )
-    return found
-
-
-async def touch(conn: AsyncConnection, registry_ids: list[int]) -> None:
-    """Give these registries a new etag inside the caller's transaction: a change to something
-    their policy depends on (a connection, a subnet's range) must reach the gate."""
-    if registry_ids:
-        await conn.execute(
-            update(registries)
-            .where(registries.c.id.in_(registry_ids))
-            .values(etag=_etag(), updated_at=utcnow())
-        )
+            return await load_registries(conn, where)

@@ -11,120 +11,33 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from moorage.auth.secrets import hash_secret, new_secret
-from moorage.domain.errors import DomainError
-from moorage.store.database import Database
-from moorage.store.schema import registry_tokens, scope_maps, token_passwords
-from moorage.store.scope_maps import (
-    InvalidAccessField,
-    InvalidAccessName,
-    ScopeMapStore,
-    registry_name,
+from moorage.domain.errors import InvalidAccessField, TokenExists, TokenNameTaken
+from moorage.domain.repository_access import (
+    PASSWORD_NAMES,
+    GeneratedPassword,
+    Token,
+    TokenLogin,
+    TokenPassword,
+    TokenStatus,
+    check_password_names,
+    check_token_name,
     scope_map_not_found,
     system_scope_map,
+    token_not_found,
 )
+from moorage.store.database import Database
+from moorage.store.schema import registry_tokens, scope_maps, token_passwords
+from moorage.store.scope_maps import registry_name
 from moorage.store.types import as_utc, utcnow
 
-__all__ = [
-    "PASSWORD_NAMES",
-    "GeneratedPassword",
-    "ScopeMapStore",
-    "Token",
-    "TokenExists",
-    "TokenLogin",
-    "TokenNameTaken",
-    "TokenNotFound",
-    "TokenPassword",
-    "TokenStatus",
-    "TokenStore",
-]
-
 T = TypeVar("T")
-PASSWORD_NAMES = ("password1", "password2")
-# As the cloud's REST specification has it: letters, digits and "-" (it is a login user name).
-_TOKEN_NAME = re.compile(r"^[A-Za-z0-9-]{5,50}$")
-
-
-class TokenNotFound(DomainError):
-    pass
-
-
-class TokenExists(DomainError):
-    """Create-only (If-None-Match: *) met a token of that name."""
-
-
-class TokenNameTaken(DomainError):
-    """A token cannot be named as its registry: that is the admin user's login name."""
-
-
-class TokenStatus(StrEnum):
-    ENABLED = "enabled"
-    DISABLED = "disabled"
-
-
-@dataclass(frozen=True, slots=True)
-class TokenPassword:
-    name: str  # "password1" | "password2"
-    value_hash: str
-    created_at: datetime
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    name: str
-    scope_map: str  # the scope map's name as created (a system map's own name)
-    status: TokenStatus
-    created_at: datetime
-    passwords: tuple[TokenPassword, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class GeneratedPassword:
-    """A password as `generate` made it: the only time its value is known."""
-
-    name: str
-    value: str
-    created_at: datetime
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class TokenLogin:
-    """What the data plane's login needs of a token, read at once."""
-
-    name: str  # the token's name as created
-    enabled: bool  # status == "enabled"
-    scope_map: str  # scope map name
-    actions: tuple[str, ...]  # the scope map's lines (system maps resolved), canonical
-    passwords: tuple[TokenPassword, ...]
-
-
-def check_token_name(name: str) -> str:
-    if not _TOKEN_NAME.match(name):
-        raise InvalidAccessName(
-            f"token name {name!r} is not allowed: use 5 to 50 letters, digits or '-'",
-            tokenName=name,
-        )
-    return name
-
-
-def _token_not_found(registry: str, name: str) -> TokenNotFound:
-    return TokenNotFound(
-        f"The token '{name}' of registry '{registry}' could not be found; see: moorage acr "
-        f"token list --registry {registry}",
-        tokenName=name,
-    )
 
 
 def _token_query() -> Any:
@@ -163,24 +76,21 @@ def _token(row: Any, passwords: Iterable[TokenPassword]) -> Token:
     )
 
 
-def _check_password_names(names: Collection[str]) -> None:
-    unknown = [n for n in names if n not in PASSWORD_NAMES]
-    if unknown or not names:
-        raise InvalidAccessField(
-            f"password name(s) {', '.join(map(repr, unknown)) or 'none'}: use "
-            f"{' or '.join(PASSWORD_NAMES)}",
-            name=unknown[0] if unknown else "",
-        )
+NewSecret = Callable[[], tuple[str, str]]
+"""Makes a password: its clear value and the hash to keep (auth.secrets.new_hashed_secret)."""
 
 
 class TokenStore:
-    def __init__(self, db: Database, *, hashing_concurrency: int | None = None) -> None:
+    def __init__(
+        self, db: Database, *, new_secret: NewSecret, hashing_concurrency: int | None = None
+    ) -> None:
         self._db = db
+        self._new_secret = new_secret
         self._hashing = asyncio.Semaphore(hashing_concurrency or min(4, os.cpu_count() or 1))
 
-    async def _argon2(self, work: Callable[..., T], *args: str) -> T:
+    async def _argon2(self, work: Callable[[], T]) -> T:
         async with self._hashing:
-            return await asyncio.to_thread(work, *args)
+            return await asyncio.to_thread(work)
 
     async def all(self, registry_id: int) -> list[Token]:
         async with self._db.read() as conn:
@@ -260,7 +170,7 @@ class TokenStore:
             registry = await registry_name(conn, registry_id)
             row = await self._row(conn, registry_id, name)
             if row is None:
-                raise _token_not_found(registry, name)
+                raise token_not_found(registry, name)
             values: dict[str, Any] = {}
             if scope_map is not None:
                 values["scope_map"] = await self._scope_map_key(
@@ -296,7 +206,7 @@ class TokenStore:
         """New passwords `names` of the token (each replaces the one of its name; the other
         stays). Their values are in what this returns, and nowhere else."""
         names = tuple(dict.fromkeys(names))
-        _check_password_names(names)
+        check_password_names(names)
         now = utcnow()
         if expires_at is not None:
             expires_at = as_utc(expires_at)
@@ -305,12 +215,13 @@ class TokenStore:
                     f"expiry {expires_at.isoformat()} is in the past", expiry=str(expires_at)
                 )
         await self.get(registry_id, name)  # a missing token costs no hashing
-        values = {n: new_secret() for n in names}
-        hashes = {n: await self._argon2(hash_secret, v) for n, v in values.items()}
+        made = {n: await self._argon2(self._new_secret) for n in names}
+        values = {n: value for n, (value, _) in made.items()}
+        hashes = {n: hashed for n, (_, hashed) in made.items()}
         async with self._db.write() as conn:
             row = await self._row(conn, registry_id, name)
             if row is None:  # deleted while the passwords were hashed
-                raise _token_not_found(await registry_name(conn, registry_id), name)
+                raise token_not_found(await registry_name(conn, registry_id), name)
             token_id = row.id
             await conn.execute(
                 delete(token_passwords).where(
@@ -385,7 +296,7 @@ class TokenStore:
             )
         ).first()
         if row is None:
-            raise _token_not_found(await registry_name(conn, registry_id), name)
+            raise token_not_found(await registry_name(conn, registry_id), name)
         passwords = await self._passwords(conn, [row.id])
         return _token(row, passwords.get(row.id, ()))
 

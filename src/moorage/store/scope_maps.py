@@ -8,106 +8,26 @@ deleted.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from moorage.domain.access import SYSTEM_SCOPE_MAPS, parse_scope_map
-from moorage.domain.errors import DomainError, RegistryNotFound
+from moorage.domain.access import SYSTEM_SCOPE_MAPS
+from moorage.domain.errors import RegistryNotFound, ScopeMapExists, ScopeMapInUse
+from moorage.domain.repository_access import (
+    ScopeMap,
+    canonical_actions,
+    check_scope_map_description,
+    check_scope_map_name,
+    scope_map_not_found,
+    system_scope_map,
+    system_scope_map_read_only,
+)
 from moorage.store.database import Database
 from moorage.store.schema import registries, registry_tokens, scope_maps
 from moorage.store.types import as_utc, utcnow
-
-MAX_DESCRIPTION = 256
-# As the cloud's REST specification has it: letters, digits, "-" and "_" (the system maps
-# start with one).
-_SCOPE_MAP_NAME = re.compile(r"^[A-Za-z0-9_-]{5,50}$")
-
-
-class InvalidAccessName(DomainError):
-    """A scope map or token name that the cloud's rules do not allow."""
-
-
-class InvalidAccessField(DomainError):
-    """Another field of a scope map or token with a value that is not allowed."""
-
-
-class ScopeMapNotFound(DomainError):
-    pass
-
-
-class ScopeMapExists(DomainError):
-    """Create-only (If-None-Match: *) met a scope map of that name."""
-
-
-class SystemScopeMapReadOnly(DomainError):
-    """The system scope maps cannot be created, changed or deleted."""
-
-
-class ScopeMapInUse(DomainError):
-    """A scope map that tokens use cannot be deleted."""
-
-
-@dataclass(frozen=True, slots=True)
-class ScopeMap:
-    name: str
-    description: str | None
-    actions: tuple[str, ...]  # canonical lines
-    system: bool
-    created_at: datetime | None  # None for the system maps
-
-
-def check_scope_map_name(name: str) -> str:
-    if not _SCOPE_MAP_NAME.match(name):
-        raise InvalidAccessName(
-            f"scope map name {name!r} is not allowed: use 5 to 50 letters, digits, '-' or '_'",
-            scopeMapName=name,
-        )
-    return name
-
-
-def canonical_actions(actions: Iterable[str]) -> tuple[str, ...]:
-    """The lines of a scope map, checked, each once, in canonical form (InvalidScope if not)."""
-    return tuple(str(rule) for rule in parse_scope_map(actions))
-
-
-def system_scope_map(name: str) -> ScopeMap | None:
-    """The system scope map of that name (any case), if it is one."""
-    found = SYSTEM_SCOPE_MAPS.get(name.lower())
-    if found is None:
-        return None
-    description, actions = found
-    return ScopeMap(name.lower(), description, tuple(actions), True, None)
-
-
-def _check_description(description: str | None) -> str | None:
-    if description is not None and len(description) > MAX_DESCRIPTION:
-        raise InvalidAccessField(
-            f"description is {len(description)} characters long; at most {MAX_DESCRIPTION}",
-            description=description[:64],
-        )
-    return description
-
-
-def _read_only(name: str) -> SystemScopeMapReadOnly:
-    return SystemScopeMapReadOnly(
-        f"'{name.lower()}' is a system scope map: it cannot be created, changed or deleted; "
-        "create a scope map of your own, with another name",
-        scopeMapName=name,
-    )
-
-
-def scope_map_not_found(registry: str, name: str) -> ScopeMapNotFound:
-    return ScopeMapNotFound(
-        f"The scope map '{name}' of registry '{registry}' could not be found; see: moorage acr "
-        f"scope-map list --registry {registry}",
-        scopeMapName=name,
-    )
 
 
 async def registry_name(conn: AsyncConnection, registry_id: int) -> str:
@@ -161,9 +81,9 @@ class ScopeMapStore:
         """Create the scope map, or replace its actions and description; True when created."""
         check_scope_map_name(name)
         if system_scope_map(name) is not None:
-            raise _read_only(name)
+            raise system_scope_map_read_only(name)
         lines = canonical_actions(actions)
-        _check_description(description)
+        check_scope_map_description(description)
         async with self._db.write() as conn:
             registry = await registry_name(conn, registry_id)
             row = await self._row(conn, registry_id, name)
@@ -203,12 +123,12 @@ class ScopeMapStore:
     ) -> ScopeMap:
         """Change what is given; the rest stays."""
         if system_scope_map(name) is not None:
-            raise _read_only(name)
+            raise system_scope_map_read_only(name)
         values: dict[str, Any] = {}
         if actions is not None:
             values["actions"] = list(canonical_actions(actions))
         if description is not None:
-            values["description"] = _check_description(description)
+            values["description"] = check_scope_map_description(description)
         async with self._db.write() as conn:
             row = await self._row(conn, registry_id, name)
             if row is None:
@@ -223,7 +143,7 @@ class ScopeMapStore:
     async def delete(self, registry_id: int, name: str) -> bool:
         """False when there was no such map; refused while tokens use it."""
         if system_scope_map(name) is not None:
-            raise _read_only(name)
+            raise system_scope_map_read_only(name)
         async with self._db.write() as conn:
             row = await self._row(conn, registry_id, name)
             if row is None:

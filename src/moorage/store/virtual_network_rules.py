@@ -23,7 +23,7 @@ from moorage.domain.virtual_networks import (
     check_virtual_network_rules,
 )
 from moorage.store.database import Database
-from moorage.store.registries import touch
+from moorage.store.registry_records import touch
 from moorage.store.schema import (
     registries,
     resource_groups,

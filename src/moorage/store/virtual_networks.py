@@ -32,7 +32,7 @@ from moorage.domain.virtual_networks import (
 )
 from moorage.store.database import Database
 from moorage.store.management import ResourceGroup
-from moorage.store.registries import touch
+from moorage.store.registry_records import touch
 from moorage.store.schema import (
     registries,
     resource_groups,

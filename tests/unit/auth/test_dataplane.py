@@ -26,7 +26,7 @@ from moorage.auth.dataplane import (
 from moorage.auth.keys import SigningKeys
 from moorage.auth.principals import PrincipalStore
 from moorage.auth.registry_tokens import RegistryTokens
-from moorage.auth.secrets import hash_secret
+from moorage.auth.secrets import hash_secret, new_hashed_secret
 from moorage.auth.throttle import LoginThrottle
 from moorage.domain.access import Action, Permissions, Scope, parse_scope_map
 from moorage.domain.registry import (
@@ -36,10 +36,11 @@ from moorage.domain.registry import (
     RegistryChanges,
     Sku,
 )
+from moorage.domain.repository_access import TokenStatus
 from moorage.store.credentials import CredentialStore
 from moorage.store.database import Database
 from moorage.store.registries import RegistryStore
-from moorage.store.repository_tokens import TokenStatus, TokenStore
+from moorage.store.repository_tokens import TokenStore
 
 REGISTRY = Registry(
     id=1,
@@ -255,7 +256,7 @@ async def world(db: Database, tmp_path: Path) -> World:
         registry.id, "password2", cipher.encrypt("admin-password-2"), _hashed("admin-password-2")
     )
 
-    tokens = TokenStore(db)
+    tokens = TokenStore(db, new_secret=new_hashed_secret)
     await tokens.put(registry.id, "pulltoken", scope_map="_repositories_pull")
     _, generated = await tokens.generate(registry.id, "pulltoken", ["password1"])
 

@@ -5,8 +5,9 @@ import uuid
 
 import pytest
 
-from moorage.auth.principals import PrincipalNotFound, PrincipalStore, ServicePrincipal
+from moorage.auth.principals import PrincipalStore, ServicePrincipal
 from moorage.auth.roles import RoleAssignment
+from moorage.domain.errors import PrincipalNotFound
 
 SUB = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590"
 

@@ -57,6 +57,19 @@ NOT_DATA_PLANE = {
     domain.RuleLimitExceeded,
     domain.IPRuleNotFound,
     domain.InvalidIPRule,
+    domain.InvalidAccessName,
+    domain.InvalidAccessField,
+    domain.ScopeMapNotFound,
+    domain.ScopeMapExists,
+    domain.SystemScopeMapReadOnly,
+    domain.ScopeMapInUse,
+    domain.TokenNotFound,
+    domain.TokenExists,
+    domain.TokenNameTaken,
+    domain.PreconditionFailed,
+    domain.SubscriptionNotFound,
+    domain.ResourceGroupNotFound,
+    domain.PrincipalNotFound,
 }
 
 

@@ -5,19 +5,21 @@ from datetime import UTC, datetime
 import pytest
 
 from moorage.domain.access import InvalidScope
-from moorage.domain.errors import DomainError
-from moorage.domain.registry import NetworkRuleSet, PublicNetworkAccess, Registry, Sku
-from moorage.management import errors
-from moorage.management.repository_access import child_name
-from moorage.store.repository_tokens import TokenExists, TokenNameTaken, TokenNotFound
-from moorage.store.scope_maps import (
+from moorage.domain.errors import (
+    DomainError,
     InvalidAccessField,
     InvalidAccessName,
     ScopeMapExists,
     ScopeMapInUse,
     ScopeMapNotFound,
     SystemScopeMapReadOnly,
+    TokenExists,
+    TokenNameTaken,
+    TokenNotFound,
 )
+from moorage.domain.registry import NetworkRuleSet, PublicNetworkAccess, Registry, Sku
+from moorage.management import errors
+from moorage.management.repository_access import child_name
 
 REGISTRY = Registry(
     id=1,

@@ -7,27 +7,25 @@ from datetime import timedelta
 
 import pytest
 
-from moorage.auth.secrets import verify_secret
+from moorage.auth.secrets import new_hashed_secret, verify_secret
 from moorage.domain.access import SYSTEM_SCOPE_MAPS, InvalidScope
-from moorage.domain.errors import DomainError
-from moorage.domain.registry import Registry
-from moorage.store.database import Database
-from moorage.store.registries import RegistryStore
-from moorage.store.repository_tokens import (
-    ScopeMapStore,
-    TokenNameTaken,
-    TokenNotFound,
-    TokenStatus,
-    TokenStore,
-)
-from moorage.store.scope_maps import (
+from moorage.domain.errors import (
+    DomainError,
     InvalidAccessField,
     InvalidAccessName,
     ScopeMapExists,
     ScopeMapInUse,
     ScopeMapNotFound,
     SystemScopeMapReadOnly,
+    TokenNameTaken,
+    TokenNotFound,
 )
+from moorage.domain.registry import Registry
+from moorage.domain.repository_access import TokenStatus
+from moorage.store.database import Database
+from moorage.store.registries import RegistryStore
+from moorage.store.repository_tokens import TokenStore
+from moorage.store.scope_maps import ScopeMapStore
 from moorage.store.types import utcnow
 
 READ = ("repositories/app/content/read", "repositories/app/metadata/read")
@@ -40,7 +38,7 @@ def maps(db: Database) -> ScopeMapStore:
 
 @pytest.fixture
 def tokens(db: Database) -> TokenStore:
-    return TokenStore(db)
+    return TokenStore(db, new_secret=new_hashed_secret)
 
 
 async def test_scope_map_create_get_list_update_delete(
