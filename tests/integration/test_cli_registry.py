@@ -71,7 +71,8 @@ def test_check_health_of_a_healthy_registry(cli: Cli) -> None:
 def test_check_health_of_a_registry_that_refuses_this_client(cli: Cli) -> None:
     name, login_server = created(cli, "--default-action", "Deny")
     probe = httpx.get(f"{cli.server.url}/v2/", headers={"Host": login_server})
-    assert probe.status_code == 401, probe.text  # the gate's refusal of the version check
+    assert probe.status_code == 403, probe.text  # the gate refuses with 403 on every route
+    assert "WWW-Authenticate" not in probe.headers
     assert probe.json()["errors"][0]["code"] == "DENIED"
     result = cli.run("acr", "check-health", "-n", name)
     assert result.returncode == 1

@@ -127,6 +127,6 @@ def test_authentication_page(documented_server: Server, tmp_path: Path) -> None:
 @pytest.mark.parametrize("documented_server", [()], indirect=True)
 def test_private_endpoints_page(documented_server: Server, tmp_path: Path) -> None:
     out = run_page("private-endpoints.md", documented_server, tmp_path, [])
-    assert out.split()[:3] == ["401", "401", "200"], out
+    assert out.split()[:3] == ["403", "403", "200"], out
     assert '"address": "127.0.0.5:5002"' in out
     assert '"status": "Approved"' in out

@@ -415,7 +415,7 @@ def v2(server: Server, registry: str, source: str) -> httpx.Response:
 
 
 def refused(r: httpx.Response, client: str) -> str:
-    assert r.status_code == 401, r.text  # GET /v2/ answers a refusal with 401 (see the docs)
+    assert r.status_code == 403, r.text  # a refusal is a 403 on every route
     error = r.json()["errors"][0]
     assert error["code"] == "DENIED" and client in error["message"]
     return str(error["message"])

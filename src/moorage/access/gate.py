@@ -97,19 +97,9 @@ class Gate:
             decision = ALLOW_TRUSTED_SERVICE
         if isinstance(decision, Deny):
             self.audit.record(registry.id, client, request.method, request.path, decision.reason)
-            refused = _oci(self.refusal(decision, client, registry, endpoint))
-            if _reported_only_as_401(request):
-                # Go clients (skopeo, podman, docker) drop the body of a 403 on the version
-                # check and on the Docker token request, and print only "403 (Forbidden)";
-                # the body of a 401 they print. So these two answer 401 (same body, same for
-                # every credential), and the client's next step, the token, carries the
-                # reason to the user. Every other route answers 403.
-                refused.set_status(401)
-                refused.headers["WWW-Authenticate"] = (
-                    f'Bearer realm="{request.scheme}://{request.host}/oauth2/token",'
-                    f'service="{registry.login_server}",error="access_denied"'
-                )
-            return refused
+            # A refusal is a 403 on every route and method, never a 401 with a challenge: a 401
+            # on the version check makes skopeo/podman/docker report a password problem.
+            return _oci(self.refusal(decision, client, registry, endpoint))
         request[REGISTRY_KEY] = registry
         request[CLIENT_KEY] = client
         response = await handler(request)
@@ -163,12 +153,6 @@ class Gate:
 
 
 GATE: Final = web.AppKey("gate", Gate)
-
-
-def _reported_only_as_401(request: web.Request) -> bool:
-    if request.method in ("GET", "HEAD") and request.path in ("/v2/", "/v2"):
-        return True
-    return request.method == "GET" and request.path == "/oauth2/token"
 
 
 def _oci(error: RegistryError) -> web.Response:

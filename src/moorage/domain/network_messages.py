@@ -17,12 +17,17 @@ from moorage.domain.network import (
 )
 
 
+def cloud_words(client: str) -> str:
+    """The cloud registry's own first sentence of a refusal: scripts and searches written for
+    the cloud match it, so every refusal starts with it."""
+    return f"client with IP '{client}' is not allowed access."
+
+
 def denial_message(decision: Deny, *, client: str, registry: str, login_server: str) -> str:
-    """The plain message a 403 DENIED carries: who was refused, why, and what to run to fix it."""
+    """The plain message a 403 DENIED carries: the cloud's words, then which registry refused
+    whom, why, and what to run to fix it."""
     reason = decision.reason
-    head = (
-        f"client {client} is not allowed to access registry '{registry}' ({login_server}): {reason}"
-    )
+    head = f"{cloud_words(client)} Registry '{registry}' ({login_server}) refused it: {reason}"
     if reason is DenyReason.PUBLIC_ACCESS_DISABLED:
         return (
             f"{head}. To enable it: moorage acr update --name {registry} "
@@ -47,8 +52,8 @@ def private_denial_message(
 ) -> str:
     """The 403 on a private endpoint: the registry's connection there, and its state."""
     head = (
-        f"client {client} is not allowed to access registry '{registry}' through private "
-        f"endpoint '{endpoint}'"
+        f"{cloud_words(client)} Registry '{registry}' refused it through private endpoint "
+        f"'{endpoint}'"
     )
     if connection is None or state is None:
         return (

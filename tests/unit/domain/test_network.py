@@ -542,35 +542,35 @@ def test_policy_compile_refuses_an_unreadable_rule() -> None:
         (
             DenyReason.NOT_IN_ALLOWED_RANGES,
             "198.51.100.9",
-            "client 198.51.100.9 is not allowed to access registry 'myregistry1' "
-            "(myregistry1.localhost:5000): the client address is not in the registry's allowed "
-            "IP ranges. To allow it: moorage acr network-rule add --name myregistry1 "
-            "--ip-address 198.51.100.9",
+            "client with IP '198.51.100.9' is not allowed access. Registry 'myregistry1' "
+            "(myregistry1.localhost:5000) refused it: the client address is not in the "
+            "registry's allowed IP ranges. To allow it: moorage acr network-rule add "
+            "--name myregistry1 --ip-address 198.51.100.9",
         ),
         (
             DenyReason.NOT_IN_ALLOWED_RANGES,
             "2001:db8::9",
-            "client 2001:db8::9 is not allowed to access registry 'myregistry1' "
-            "(myregistry1.localhost:5000): the client address is not in the registry's allowed "
-            "IP ranges. To allow it: moorage acr network-rule add --name myregistry1 "
-            "--ip-address 2001:db8::9",
+            "client with IP '2001:db8::9' is not allowed access. Registry 'myregistry1' "
+            "(myregistry1.localhost:5000) refused it: the client address is not in the "
+            "registry's allowed IP ranges. To allow it: moorage acr network-rule add "
+            "--name myregistry1 --ip-address 2001:db8::9",
         ),
         (
             DenyReason.PUBLIC_ACCESS_DISABLED,
             "198.51.100.9",
-            "client 198.51.100.9 is not allowed to access registry 'myregistry1' "
-            "(myregistry1.localhost:5000): public network access is disabled. To enable it: "
-            "moorage acr update --name myregistry1 --public-network-enabled true "
+            "client with IP '198.51.100.9' is not allowed access. Registry 'myregistry1' "
+            "(myregistry1.localhost:5000) refused it: public network access is disabled. "
+            "To enable it: moorage acr update --name myregistry1 --public-network-enabled true "
             "(or use a private endpoint)",
         ),
         (
             DenyReason.PRIVATE_ENDPOINT_NOT_APPROVED,
             "10.1.0.4",
-            "client 10.1.0.4 is not allowed to access registry 'myregistry1' "
-            "(myregistry1.localhost:5000): the registry has no approved connection on this "
-            "private endpoint. To allow it: approve the registry's connection on this private "
-            "endpoint: moorage acr private-endpoint-connection approve --registry-name "
-            "myregistry1 --name <connection>",
+            "client with IP '10.1.0.4' is not allowed access. Registry 'myregistry1' "
+            "(myregistry1.localhost:5000) refused it: the registry has no approved connection "
+            "on this private endpoint. To allow it: approve the registry's connection on "
+            "this private endpoint: moorage acr private-endpoint-connection approve "
+            "--registry-name myregistry1 --name <connection>",
         ),
     ],
 )
