@@ -94,35 +94,42 @@ def _assert_refused(r: httpx.Response, registry: str, *words: str) -> None:
     assert error["detail"]["registry"] == registry
 
 
-@pytest.mark.parametrize(("method", "path"), ROUTES_TO_REFUSE)
-def test_a_login_server_refuses_with_403(server: Server, method: str, path: str) -> None:
-    r = _send(server, method, f"{server.url}{path}", f"refused1.localhost:{server.port}")
-    _assert_refused(
-        r,
+# Where a request is refused: (listener, Host's registry, registry named, words of the reason).
+WHERE = {
+    "login server": (
+        "public",
         "refused1",
-        "not in the registry's allowed IP ranges",
-        f"moorage acr network-rule add --name refused1 --ip-address {SOURCE}",
-    )
-
-
-@pytest.mark.parametrize(("method", "path"), ROUTES_TO_REFUSE)
-def test_the_bare_host_refuses_with_403(server: Server, method: str, path: str) -> None:
-    r = _send(server, method, f"{server.url}{path}", f"127.0.0.1:{server.port}")
-    _assert_refused(
-        r,
+        "refused1",
+        (
+            "not in the registry's allowed IP ranges",
+            f"moorage acr network-rule add --name refused1 --ip-address {SOURCE}",
+        ),
+    ),
+    "bare host": (
+        "public",
+        None,
         "default",
-        "public network access is disabled",
-        "moorage acr update --name default --public-network-enabled true",
-    )
-
-
-@pytest.mark.parametrize(("method", "path"), ROUTES_TO_REFUSE)
-def test_a_private_endpoint_refuses_with_403(server: Server, method: str, path: str) -> None:
-    port = server.pe_port  # type: ignore[attr-defined]
-    r = _send(server, method, f"http://{PRIVATE}:{port}{path}", f"refused1.localhost:{port}")
-    _assert_refused(
-        r,
+        (
+            "public network access is disabled",
+            "moorage acr update --name default --public-network-enabled true",
+        ),
+    ),
+    "private endpoint": (
+        "private",
         "refused1",
-        "through private endpoint 'pe1'",
-        "moorage network private-endpoint create --name pe1",
-    )
+        "refused1",
+        ("through private endpoint 'pe1'", "moorage network private-endpoint create --name pe1"),
+    ),
+}
+
+
+@pytest.mark.parametrize("where", sorted(WHERE))
+@pytest.mark.parametrize(("method", "path"), ROUTES_TO_REFUSE)
+def test_every_route_refuses_with_403(server: Server, where: str, method: str, path: str) -> None:
+    listener, host_registry, registry, words = WHERE[where]
+    if listener == "private":
+        address, port = PRIVATE, server.pe_port  # type: ignore[attr-defined]
+    else:
+        address, port = "127.0.0.1", server.port
+    host = f"{host_registry}.localhost:{port}" if host_registry else f"127.0.0.1:{port}"
+    _assert_refused(_send(server, method, f"http://{address}:{port}{path}", host), registry, *words)
