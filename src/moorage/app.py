@@ -12,7 +12,7 @@ from typing import Final
 from aiohttp import web
 
 from moorage.access.audit import DenialAudit
-from moorage.access.client import ClientResolver
+from moorage.access.client import ClientResolver, Forwarding
 from moorage.access.gate import GATE, Gate, Handler
 from moorage.access.hosts import RegistryResolver, registry_name_from_host
 from moorage.access.listeners import LISTENERS, Listeners
@@ -68,6 +68,7 @@ from moorage.store.virtual_networks import VirtualNetworkStore
 log = logging.getLogger("moorage")
 SETTINGS: Final = web.AppKey("settings", Settings)
 REGISTRIES: Final = web.AppKey("registries", RegistryStore)
+CLIENTS: Final = web.AppKey("clients", ClientResolver)
 PURGE_EVERY_SECONDS = 3600.0
 
 
@@ -97,8 +98,14 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=settings.max_manifest_bytes + 1024, middlewares=[_gate])
+    clients = ClientResolver(settings.trusted_proxies, settings.believed_header)
+    app = web.Application(
+        client_max_size=settings.max_manifest_bytes + 1024,
+        # The client and its scheme are resolved first, once, for every route.
+        middlewares=[Forwarding(clients).middleware, _gate],
+    )
     app[SETTINGS] = settings
+    app[CLIENTS] = clients
     app[LISTENERS] = Listeners()
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_get("/v2", _to_v2_root)
@@ -195,7 +202,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
 
     app[GATE] = Gate(
         resolver,
-        ClientResolver(settings.trusted_proxies),
+        app[CLIENTS],
         PolicyCache(),
         audit,
         settings.suffix,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from moorage.domain.errors import DomainError
+from moorage.domain.forwarding import ForwardedHeader
 from moorage.domain.manifest import DEFAULT_MAX_MANIFEST_BYTES
 from moorage.domain.networks import check_network_name
 from moorage.domain.registry import DEFAULT_REGISTRY, check_registry_name
@@ -24,6 +25,10 @@ def default_data_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "moorage"
+
+
+def default_forwarded_header() -> str:
+    return os.environ.get("MOORAGE_FORWARDED_HEADER") or ForwardedHeader.X_FORWARDED_FOR.value
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,9 @@ class Settings:
     max_ip_rules: int = 100
     """IP rules a registry may hold (the seed's limit is 100)."""
     trusted_proxies: tuple[str, ...] = ()
-    """Networks of proxies whose X-Forwarded-For / Forwarded / X-Real-IP are believed."""
+    """Networks of proxies whose forwarding header (`forwarded_header`) is believed."""
+    forwarded_header: str = field(default_factory=default_forwarded_header)
+    """The one header believed from a trusted proxy: X-Forwarded-For, Forwarded or X-Real-IP."""
     private_endpoints: tuple[str, ...] = ()
     """Private endpoints to listen on besides the public address: "NAME=ADDRESS:PORT"."""
 
@@ -84,6 +91,10 @@ class Settings:
                 raise SettingsError(
                     f"--trusted-proxy: {proxy!r} is not an IP network ({e})"
                 ) from None
+        try:
+            ForwardedHeader.parse(self.forwarded_header)
+        except ValueError as e:
+            raise SettingsError(f"--forwarded-header (MOORAGE_FORWARDED_HEADER): {e}") from None
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(f"--public-url: {self.public_url!r} is not an http(s) URL")
         self.endpoints  # noqa: B018 - parsed once here, so a bad value stops the start
@@ -114,6 +125,10 @@ class Settings:
                 )
             specs.append(spec)
         return tuple(specs)
+
+    @property
+    def believed_header(self) -> ForwardedHeader:
+        return ForwardedHeader.parse(self.forwarded_header)
 
     @property
     def suffix(self) -> str:

@@ -14,7 +14,7 @@ from typing import Final
 from aiohttp import web
 
 from moorage.access.audit import DenialAudit
-from moorage.access.client import ClientAddress, ClientResolver
+from moorage.access.client import CLIENT_KEY, ClientAddress, ClientResolver
 from moorage.access.hosts import RegistryResolver, registry_name_from_host
 from moorage.access.listeners import Listeners
 from moorage.access.policy import PolicyCache
@@ -32,7 +32,6 @@ from moorage.domain.network_messages import denial_message, explain, private_den
 from moorage.domain.registry import Registry
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-CLIENT_KEY: Final = web.RequestKey("client", ClientAddress)
 DATA_PLANE_PATHS: Final = ("/v2", "/oauth2/", "/acr/")
 API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
 
@@ -81,7 +80,7 @@ class Gate:
             registry = await self.resolver.by_name(name)
         except DomainError as e:
             return _oci(translate(e))
-        client = self.clients.resolve(request)
+        client = request.get(CLIENT_KEY) or self.clients.resolve(request)
         facts = client.facts
         if endpoint is not None:
             facts = AccessFacts(client.address, Listener.PRIVATE, endpoint)
@@ -101,7 +100,6 @@ class Gate:
             # on the version check makes skopeo/podman/docker report a password problem.
             return _oci(self.refusal(decision, client, registry, endpoint))
         request[REGISTRY_KEY] = registry
-        request[CLIENT_KEY] = client
         response = await handler(request)
         if request.path == "/v2/" and request.method in ("GET", "HEAD") and not response.prepared:
             # What `acr check-health` reports: the address the registry saw, and why it was let

@@ -74,6 +74,13 @@ for _command in (login, logout, account, ad, acr, network):  # the cloud CLI's c
     help="A proxy network (CIDR) whose forwarding headers are believed; repeatable.",
 )
 @click.option(
+    "--forwarded-header",
+    default=None,
+    metavar="X-Forwarded-For|Forwarded|X-Real-IP",
+    help="The one header believed from a trusted proxy "
+    "[env MOORAGE_FORWARDED_HEADER; default X-Forwarded-For].",
+)
+@click.option(
     "--private-endpoint",
     "private_endpoints",
     multiple=True,
@@ -93,6 +100,7 @@ def serve(
     public_url: str | None,
     max_ip_rules: int | None,
     trusted_proxies: tuple[str, ...],
+    forwarded_header: str | None,
     private_endpoints: tuple[str, ...],
 ) -> None:
     """Run the registry service."""
@@ -114,6 +122,7 @@ def serve(
         public_url=public_url,
         max_ip_rules=max_ip_rules,
         trusted_proxies=trusted_proxies or None,
+        forwarded_header=forwarded_header,
         private_endpoints=private_endpoints or None,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

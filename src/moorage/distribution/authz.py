@@ -21,7 +21,7 @@ from typing import Final
 
 from aiohttp import web
 
-from moorage.access.gate import CLIENT_KEY
+from moorage.access.client import CLIENT_KEY
 from moorage.auth.dataplane import (
     AUTHENTICATOR,
     Caller,

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from moorage.access.gate import GATE
+from moorage.access.client import CLIENT_KEY
 from moorage.auth.roles import Permission
 from moorage.domain.errors import DomainError, InvalidIPRule, PreconditionFailed
 from moorage.domain.network import Matcher, parse_client_address, parse_ip_rule
@@ -64,7 +64,8 @@ def path_of(registry: Registry, tab: str = "public") -> str:
 def client_address(request: web.Request) -> str:
     """The address moorage sees for this browser, resolved as the network gate resolves it
     (trusted proxies and their forwarded chain included)."""
-    return str(request.app[GATE].clients.resolve(request).address)
+    client = request.get(CLIENT_KEY)
+    return str(client.address if client is not None else request.remote)
 
 
 def access_of(registry: Registry) -> str:
