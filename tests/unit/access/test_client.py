@@ -61,12 +61,9 @@ def resolve(
 def test_only_the_named_header_changes_the_address(header: ForwardedHeader, spoofed: str) -> None:
     """The issue's case: the proxy maintains its header; the client adds another of its own."""
     name, value = HONEST[header]
-    if spoofed == name:
-        # The client's own copy of the named header: the proxy appends to it (nginx's
-        # $proxy_add_x_forwarded_for), and the right-most untrusted hop still wins.
-        sent = (name, f"{SPOOF[spoofed]}, {value}")
-    else:
-        sent = (name, value)
+    # The client's own copy of the named header: the proxy appends to it (nginx's
+    # $proxy_add_x_forwarded_for), and the right-most untrusted hop still wins.
+    sent = (name, f"{SPOOF[spoofed]}, {value}") if spoofed == name else (name, value)
     address, _ = resolve(header, PROXY, (spoofed, SPOOF[spoofed]), sent)
     assert address == "127.0.0.3"
 
