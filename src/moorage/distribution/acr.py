@@ -19,13 +19,13 @@ Not stored (yet), and so answered as follows:
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
+from moorage.bodies import read_bounded
 from moorage.distribution import authz
 from moorage.distribution import context as ctx
 from moorage.distribution.authz import CATALOG, Need, authorized
@@ -34,7 +34,8 @@ from moorage.distribution.routes import Handler, errors
 from moorage.distribution.service import RegistryContent
 from moorage.domain.access import Action
 from moorage.domain.digest import Digest, is_digest
-from moorage.domain.errors import DomainError, ManifestNotFound, RepositoryNotFound
+from moorage.domain.errors import DomainError, InvalidJson, ManifestNotFound, RepositoryNotFound
+from moorage.domain.json_input import JsonLimits, parse_json
 from moorage.domain.manifest import INDEX_KINDS
 from moorage.domain.names import check_tag
 from moorage.domain.registry import Registry
@@ -54,6 +55,8 @@ IMAGE_CONFIGS: Final = frozenset(
     {"application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"}
 )
 MAX_CONFIG_BYTES: Final = 256 * 1024  # larger configs are not read for their platform
+STORED_LIMITS: Final = JsonLimits(max_bytes=64 * 1024 * 1024)
+PATCH_LIMITS: Final = JsonLimits(max_bytes=64 * 1024)
 CONFIG_READS: Final = 8  # config blobs read at once for one listing
 T = TypeVar("T")
 
@@ -163,10 +166,13 @@ def unchangeable(show: Handler) -> Handler:
 
     async def update(request: web.Request) -> web.StreamResponse:
         current = await show(request)  # 404 first when there is nothing to change
-        try:
-            wanted = json.loads(await request.read())
-        except ValueError:
-            wanted = None
+        raw = await read_bounded(request, PATCH_LIMITS.max_bytes)
+        if raw is None:
+            raise InvalidJson(
+                f"the request body is over the limit of {PATCH_LIMITS.max_bytes} bytes",
+                problem="too large",
+            )
+        wanted = parse_json(raw, PATCH_LIMITS) if raw else None
         if isinstance(wanted, dict) and all(wanted.get(k, True) is True for k in CHANGEABLE):
             return current  # asks for what already holds
         raise RegistryError(
@@ -287,9 +293,9 @@ async def _platform(service: RegistryContent, manifest: ManifestDetail) -> dict[
     """architecture/os from an image's config, configMediaType; an index's references with
     the platform each entry declares. Whatever cannot be read is left out (a manifest over
     the store's LISTED_PAYLOAD_BYTES comes without its bytes)."""
-    try:
-        doc = json.loads(manifest.payload)
-    except ValueError:
+    try:  # stored bytes are read as warily as a request's: a bad one must not break a list
+        doc = parse_json(manifest.payload, STORED_LIMITS, what="the stored manifest")
+    except InvalidJson:
         return {}
     if not isinstance(doc, dict):
         return {}
@@ -314,8 +320,8 @@ async def _platform(service: RegistryContent, manifest: ManifestDetail) -> dict[
         try:
             digest = str(Digest.parse(str(config.get("digest"))))
             data = b"".join([c async for c in service.driver.reader(digest, 0, size)])
-            image = json.loads(data)
-        except (DomainError, OSError, ValueError):
+            image = parse_json(data, STORED_LIMITS, what="the image config")
+        except (DomainError, OSError):
             return found
         if isinstance(image, dict):
             found |= {k: image[k] for k in ("architecture", "os") if isinstance(image.get(k), str)}

@@ -13,6 +13,7 @@ async def get(request: web.Request) -> web.StreamResponse:
     registry, name, digest = ctx.registry(request), ctx.repository(request), ctx.digest(request)
     service = ctx.content(request)
     size = await service.blob_size(registry.id, name, digest)
+    ctx.check_range(request, size)
     headers = {
         "Docker-Content-Digest": str(digest),
         "Content-Type": "application/octet-stream",

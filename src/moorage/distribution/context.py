@@ -13,6 +13,7 @@ from typing import Final
 from aiohttp import web
 
 from moorage.access.hosts import RegistryResolver
+from moorage.distribution.errors import RANGE_INVALID, RegistryError
 from moorage.distribution.service import RegistryContent
 from moorage.domain.digest import Digest
 from moorage.domain.errors import InvalidPagination, InvalidRange, SizeMismatch
@@ -24,7 +25,11 @@ RESOLVER: Final = web.AppKey("resolver", RegistryResolver)
 REGISTRY_KEY: Final = web.RequestKey("registry", Registry)
 MAX_PAGE: Final = 10_000
 
-_CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?$")
+# Offsets of at most 19 digits (int64): a longer number is no offset, and int() of thousands
+# of digits fails in Python itself. ASCII digits only (str.isdigit() also takes '²').
+_CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?([0-9]{1,19})-([0-9]{1,19})(?:/([0-9]{1,19}|\*))?$")
+_PAGE_SIZE = re.compile(r"^[0-9]{1,9}$")
+_EMPTY_SUFFIX = re.compile(r"^\s*bytes\s*=\s*-\s*0+\s*$", re.IGNORECASE)
 
 
 def content(request: web.Request) -> RegistryContent:
@@ -58,6 +63,10 @@ def content_range(request: web.Request) -> tuple[int | None, int | None]:
     start, end = int(match[1]), int(match[2])
     if end < start:
         raise InvalidRange(f"Content-Range {header!r} ends before it starts", range=header)
+    if match[3] not in (None, "*") and end >= int(match[3]):
+        raise InvalidRange(
+            f"Content-Range {header!r} ends past the total length it declares", range=header
+        )
     length = end - start + 1
     declared = request.content_length
     if declared is not None and declared != length:
@@ -69,12 +78,25 @@ def content_range(request: web.Request) -> tuple[int | None, int | None]:
     return start, length
 
 
+def check_range(request: web.Request, size: int) -> None:
+    """Refuse `Range: bytes=-0`: a suffix of no bytes is unsatisfiable (RFC 9110 §14.1.2),
+    where aiohttp would answer 206 with the whole blob. Other ranges are aiohttp's to judge."""
+    header = request.headers.get("Range")
+    if header is not None and _EMPTY_SUFFIX.match(header):
+        raise RegistryError(
+            RANGE_INVALID,
+            f"Range {header!r} asks for the last 0 bytes, which is no range",
+            {"range": header},
+            headers={"Content-Range": f"bytes */{size}"},
+        )
+
+
 def page(request: web.Request) -> tuple[int | None, str | None]:
     """The `n` and `last` pagination parameters of tags/list and _catalog."""
     raw = request.query.get("n")
     limit: int | None = None
     if raw is not None:
-        if not raw.isdigit() or int(raw) > MAX_PAGE:
+        if not _PAGE_SIZE.match(raw) or int(raw) > MAX_PAGE:
             raise InvalidPagination(
                 f"n must be an integer from 0 to {MAX_PAGE}, got {raw!r}", n=raw
             )

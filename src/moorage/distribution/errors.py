@@ -138,6 +138,18 @@ TOKEN_REQUEST_INVALID = _register(
     "invalid token request",
     "A field of the token request is missing or has a value the token service cannot use.",
 )
+BODY_INVALID = _register(
+    "BODY_INVALID",
+    400,
+    "request body is not valid JSON",
+    "A JSON request body is malformed, too large, too deep or ambiguous; the message says how.",
+)
+STORAGE_FULL = _register(
+    "STORAGE_FULL",
+    507,
+    "the registry's storage is full",
+    "A write found no space left; nothing partial was kept. Retry once space is freed.",
+)
 UNKNOWN = _register("UNKNOWN", 500, "unknown error", "The server failed; see its log.")
 
 
@@ -177,6 +189,8 @@ TRANSLATION: dict[type[domain.DomainError], ErrorCode] = {
     domain.SizeMismatch: SIZE_INVALID,
     domain.InvalidRange: RANGE_INVALID,
     domain.InvalidPagination: PAGINATION_NUMBER_INVALID,
+    domain.InvalidJson: BODY_INVALID,
+    domain.StorageFull: STORAGE_FULL,
     InvalidScope: TOKEN_REQUEST_INVALID,
     InvalidTokenRequest: TOKEN_REQUEST_INVALID,
 }

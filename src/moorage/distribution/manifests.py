@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from moorage.bodies import read_bounded
 from moorage.distribution import context as ctx
 from moorage.domain.digest import Digest, is_digest
 from moorage.domain.errors import ManifestNotAcceptable, ManifestNotFound, ManifestTooLarge
@@ -62,16 +63,10 @@ async def put(request: web.Request) -> web.Response:
     registry, name, reference = ctx.registry(request), ctx.repository(request), _reference(request)
     service = ctx.content(request)
     limit = service.max_manifest_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise ManifestTooLarge(
-            f"manifest is {request.content_length} bytes; the limit is {limit}", limit=limit
-        )
-    payload = await request.content.read(limit + 1)
-    while len(payload) <= limit and not request.content.at_eof():
-        more = await request.content.read(limit + 1 - len(payload))
-        if not more:
-            break
-        payload += more
+    payload = await read_bounded(request, limit)
+    if payload is None:
+        size = request.content_length or f"over {limit}"
+        raise ManifestTooLarge(f"manifest is {size} bytes; the limit is {limit}", limit=limit)
     digest, parsed = await service.put_manifest(
         registry.id, name, reference, payload, request.headers.get("Content-Type")
     )

@@ -20,6 +20,7 @@ from moorage.distribution.errors import (
 )
 from moorage.domain.access import Action
 from moorage.domain.errors import DomainError
+from moorage.store.capacity import report, storage_full
 
 log = logging.getLogger("moorage.distribution")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -70,9 +71,14 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         # The client went away mid-request: nobody is left to answer, and the server is fine.
         log.info("%s %s: client disconnected: %s", request.method, request.path, e)
         response = render(RegistryError(BLOB_UPLOAD_INVALID, "the client disconnected"))
-    except Exception:
-        log.exception("%s %s failed", request.method, request.path)
-        response = render(RegistryError(UNKNOWN))
+    except Exception as e:
+        full = storage_full(e)
+        if full is None:
+            log.exception("%s %s failed", request.method, request.path)
+            response = render(RegistryError(UNKNOWN))
+        else:
+            report(full, f"{request.method} {request.path}")
+            response = render(translate(full))
     if not response.prepared:
         response.headers.update(API_VERSION)
     return response

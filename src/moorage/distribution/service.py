@@ -21,11 +21,13 @@ from moorage.domain.errors import (
     DigestMismatch,
     ManifestTooLarge,
     SizeMismatch,
+    StorageFull,
     UploadNotFound,
     UploadOutOfOrder,
 )
 from moorage.domain.manifest import ParsedManifest, parse_manifest
 from moorage.domain.names import check_tag
+from moorage.store.capacity import storage_full
 from moorage.store.content import ContentStore
 from moorage.store.listings import ContentListings
 from moorage.store.types import Upload, utcnow
@@ -188,12 +190,24 @@ class RegistryContent:
         saved = state.hasher.copy() if state is not None and observe is not None else None
         writer = await self.driver.writer(upload_id)
         received = 0
+        full: StorageFull | None = None
         try:
             received = await _pipe(body, writer, observe)
+        except OSError as e:
+            full = storage_full(e)
+            if full is None:
+                raise
         finally:
             await writer.close()
             if state is not None and observe is not None:
                 state.offset = offset + received
+        if full is not None:
+            # No space: cut the upload back to where it stood, so the chunk leaves no trace
+            # and its bytes are freed at once; the client may retry once space is freed.
+            await self.driver.truncate(upload_id, offset)
+            if saved is not None:
+                self._hashes[upload_id] = _HashState(saved, offset)
+            raise full
         if length is not None and received != length:
             # A refused chunk leaves no trace: cut the upload back to where it stood.
             await self.driver.truncate(upload_id, offset)

@@ -195,3 +195,11 @@ def lookup(table: Mapping[type[DomainError], T], exc: DomainError) -> T | None:
         if entry is not None:
             return entry
     return None
+
+
+class InvalidJson(DomainError):
+    """A JSON document from outside that is malformed, too large, too deep or ambiguous."""
+
+
+class StorageFull(DomainError):
+    """The blob store or the metadata store has no space left (ENOSPC, SQLITE_FULL)."""

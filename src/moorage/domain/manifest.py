@@ -5,12 +5,12 @@ Parsing happens once, on PUT. A GET serves the stored bytes and media type as th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from moorage.domain.digest import Digest
-from moorage.domain.errors import DomainError, InvalidManifest
+from moorage.domain.errors import DomainError, InvalidJson, InvalidManifest
+from moorage.domain.json_input import JsonLimits, parse_json
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -24,6 +24,7 @@ IMAGE_KINDS = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 INDEX_KINDS = frozenset({OCI_INDEX, DOCKER_LIST})
 MANIFEST_MEDIA_TYPES = IMAGE_KINDS | INDEX_KINDS
 DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+MAX_SIZE = (1 << 63) - 1  # a descriptor's size is an int64 (image-spec descriptor.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +75,11 @@ def _descriptor(raw: object, where: str) -> Descriptor:
         raise InvalidManifest(f"{where}.mediaType must be a non-empty string", field=where)
     if not isinstance(digest, str):
         raise InvalidManifest(f"{where}.digest must be a string", field=where)
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise InvalidManifest(f"{where}.size must be a non-negative integer", field=where)
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_SIZE:
+        raise InvalidManifest(
+            f"{where}.size must be an integer from 0 to {MAX_SIZE}, got {size!r}"[:200],
+            field=where,
+        )
     try:
         parsed = Digest.parse(digest)
     except DomainError as e:
@@ -148,12 +152,10 @@ def parse_manifest(
     payload: bytes, content_type: str | None, *, limit: int = DEFAULT_MAX_MANIFEST_BYTES
 ) -> ParsedManifest:
     """Validate a manifest body and return what the registry must check and index."""
-    if len(payload) > limit:  # callers also refuse early on Content-Length
-        raise InvalidManifest(f"manifest is {len(payload)} bytes; the limit is {limit}")
-    try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InvalidManifest(f"manifest is not valid JSON: {e}") from None
+    try:  # callers also refuse early on Content-Length
+        doc = parse_json(payload, JsonLimits(max_bytes=limit), what="the manifest")
+    except InvalidJson as e:
+        raise InvalidManifest(e.message, **e.detail) from None
     if not isinstance(doc, dict):
         raise InvalidManifest("manifest must be a JSON object")
     if doc.get("schemaVersion") != 2:

@@ -55,6 +55,9 @@ INVALID_API_VERSION = _register(
 INVALID_REQUEST_CONTENT = _register(
     "InvalidRequestContent", 400, "The request body is not valid JSON of the expected shape."
 )
+REQUEST_TOO_LARGE = _register(
+    "RequestContentTooLarge", 413, "The request body is over the management API's size limit."
+)
 INVALID_PARAMETER = _register("InvalidParameter", 400, "A field has a value that is not allowed.")
 INVALID_RESOURCE_NAME = _register("InvalidResourceName", 400, "The resource name is not valid.")
 ADMIN_USER_DISABLED = _register("AdminUserDisabled", 400, "The registry's admin user is disabled.")
@@ -107,6 +110,9 @@ CONFLICT = _register("Conflict", 409, "The request conflicts with the resource's
 PRECONDITION_FAILED = _register(
     "PreconditionFailed", 412, "If-Match does not name the resource's current etag."
 )
+STORAGE_FULL = _register(
+    "InsufficientStorage", 507, "The server's storage is full; free space and retry."
+)
 INTERNAL_ERROR = _register("InternalServerError", 500, "The server failed; see its log.")
 
 
@@ -141,6 +147,8 @@ TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
     domain.RuleLimitExceeded: IP_RULE_LIMIT_EXCEEDED,
     domain.IPRuleNotFound: IP_RULE_NOT_FOUND,
     domain.InvalidIPRule: INVALID_PARAMETER,
+    domain.InvalidJson: INVALID_REQUEST_CONTENT,
+    domain.StorageFull: STORAGE_FULL,
     # Scope maps and repository-scoped tokens.
     InvalidScope: INVALID_PARAMETER,
     InvalidAccessName: INVALID_RESOURCE_NAME,

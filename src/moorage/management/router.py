@@ -22,11 +22,16 @@ from pydantic import BaseModel, ValidationError
 from moorage.auth.bearer import Principal, Unauthenticated, principal_from_request, www_authenticate
 from moorage.auth.identity import IDENTITY
 from moorage.auth.roles import Permission, allows
-from moorage.domain.errors import DomainError
+from moorage.bodies import read_bounded
+from moorage.domain.errors import DomainError, InvalidJson
+from moorage.domain.json_input import JsonLimits, parse_json
 from moorage.management import errors
 from moorage.management.apiversions import Versions
+from moorage.store.capacity import report, storage_full
 
 log = logging.getLogger("moorage.management")
+BODY_LIMITS: Final = JsonLimits(max_bytes=4 * 1024 * 1024)
+"""Every management body (the largest: a registry with thousands of IP rules, ~60 bytes each)."""
 
 
 class _Open:
@@ -118,14 +123,16 @@ class Router:
             return errors.render(e)
         except DomainError as e:
             return errors.render(errors.translate(e))
-        except Exception:
+        except Exception as e:
+            full = storage_full(e)
+            if full is not None:
+                report(full, f"{request.method} {request.path}")
+                return errors.render(errors.translate(full))
             log.exception("%s %s failed", request.method, request.path)
             return errors.render(errors.ArmError(errors.INTERNAL_ERROR, "Internal server error."))
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         route, params = self.match(request.method, request.path)
-        if route.versions is not None:
-            _check_version(request, route.versions)
         principal: Principal | None = None
         if route.permission is not PUBLIC:
             identity = request.config_dict[IDENTITY]
@@ -148,6 +155,10 @@ class Router:
                     "its roles there: "
                     + (", ".join(sorted({a.role for a in principal.roles})) or "none"),
                 )
+        # After authentication: a caller without a token learns that first (401), not which
+        # api-versions the resource takes.
+        if route.versions is not None:
+            _check_version(request, route.versions)
         body = await _body(request, route.body) if route.body is not None else None
         return await route.handler(ManagementRequest(request, params, principal, body))
 
@@ -170,13 +181,16 @@ def _check_version(request: web.Request, versions: Versions) -> None:
 
 
 async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    raw = await request.read()
-    try:
-        data = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    raw = await read_bounded(request, BODY_LIMITS.max_bytes)
+    if raw is None:
         raise errors.ArmError(
-            errors.INVALID_REQUEST_CONTENT, f"The request content is not valid JSON: {e}."
-        ) from None
+            errors.REQUEST_TOO_LARGE,
+            f"The request content is over the limit of {BODY_LIMITS.max_bytes} bytes.",
+        )
+    try:
+        data = parse_json(raw, BODY_LIMITS, what="The request content") if raw else None
+    except InvalidJson as e:
+        raise errors.ArmError(errors.INVALID_REQUEST_CONTENT, f"{e.message}.") from None
     if data is None:
         data = {}
     try:
