@@ -56,7 +56,7 @@ IMAGE_CONFIGS: Final = frozenset(
 )
 MAX_CONFIG_BYTES: Final = 256 * 1024  # larger configs are not read for their platform
 STORED_LIMITS: Final = JsonLimits(max_bytes=64 * 1024 * 1024)
-PATCH_LIMITS: Final = JsonLimits(max_bytes=64 * 1024)
+PATCH_LIMITS: Final = JsonLimits(max_bytes=1024 * 1024)
 CONFIG_READS: Final = 8  # config blobs read at once for one listing
 T = TypeVar("T")
 

@@ -188,11 +188,9 @@ async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel:
             f"The request content is over the limit of {BODY_LIMITS.max_bytes} bytes.",
         )
     try:
-        data = parse_json(raw, BODY_LIMITS, what="The request content") if raw else None
+        data = parse_json(raw, BODY_LIMITS, what="The request content") if raw else {}
     except InvalidJson as e:
         raise errors.ArmError(errors.INVALID_REQUEST_CONTENT, f"{e.message}.") from None
-    if data is None:
-        data = {}
     try:
         return model.model_validate(data)
     except ValidationError as e:

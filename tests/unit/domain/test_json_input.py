@@ -58,7 +58,7 @@ def test_size_is_checked_before_anything_else() -> None:
     [
         {"schemaVersion": 2, "layers": [{"size": 2**63 - 1, "annotations": {"k": "v"}}]},
         {"deep": json.loads("[" * 31 + "1" + "]" * 31)},  # 32 levels with the object
-        {"brackets in strings": "[[[[{{{{" * 100, "escaped \"quote\" [": "\\"},
+        {"brackets in strings": "[[[[{{{{" * 100, 'escaped "quote" [': "\\"},
         {"unicode": "é 漢字 \U0001f600"},
         {"numbers": [0, -1, 1.5, -2.5e-3, 12345678901234567890]},
         [],
