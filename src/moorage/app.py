@@ -17,7 +17,7 @@ from moorage.access.gate import GATE, Gate, Handler
 from moorage.access.hosts import RegistryResolver, registry_name_from_host
 from moorage.access.listeners import LISTENERS, Listeners
 from moorage.access.policy import PolicyCache
-from moorage.auth.bootstrap import ensure_owner_credential
+from moorage.auth.bootstrap import OWNER_FILE, ensure_owner_credential
 from moorage.auth.cipher import SecretBox
 from moorage.auth.dataplane import AUTHENTICATOR, Authenticator, trusted_service
 from moorage.auth.identity import IDENTITY, IdentityService, identity_routes
@@ -50,6 +50,7 @@ from moorage.portal import registries as portal_registries
 from moorage.portal import registry_pages as portal_registry_pages
 from moorage.portal import web as portal_web
 from moorage.portal.sessions import Sessions
+from moorage.startup import cannot_listen, check_can_listen
 from moorage.store.audit import AuditStore
 from moorage.store.content import ContentStore
 from moorage.store.credentials import CredentialStore
@@ -125,7 +126,7 @@ def create_app(settings: Settings) -> web.Application:
         app.router.add_route(method, path, handler)
     for method, path, handler in token_routes():
         app.router.add_route(method, path, handler)
-    portal_web.setup(app, settings.suffix)
+    portal_web.setup(app, settings.suffix, settings.data_dir / OWNER_FILE)
     portal_registries.setup(app)
     portal_networking.setup(app)
     portal_registry_pages.setup(app)
@@ -244,14 +245,25 @@ async def serve(
 ) -> None:
     """Run the application on the public listener and on every private endpoint's listener,
     until SIGINT or SIGTERM (aiohttp's GracefulExit)."""
+    check_can_listen("the public listener", settings.host, settings.port)
+    for spec in settings.endpoints:
+        check_can_listen(f"private endpoint {spec.name}", spec.address, spec.port)
     runner = web.AppRunner(app, access_log=None, handle_signals=True)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context).start()
+        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
+        try:
+            await site.start()
+        except OSError as e:
+            raise cannot_listen("the public listener", settings.host, settings.port, e) from None
         listeners = app[LISTENERS]
         listeners.attach(runner, ssl_context)
         for endpoint in await private_endpoints(app):
-            await listeners.start(endpoint.name, endpoint.address, endpoint.port)
+            try:
+                await listeners.start(endpoint.name, endpoint.address, endpoint.port)
+            except OSError as e:
+                what = f"private endpoint {endpoint.name}"
+                raise cannot_listen(what, endpoint.address, endpoint.port, e) from None
         ready()
         await asyncio.Event().wait()  # until a signal ends the run
     finally:

@@ -400,8 +400,8 @@ def test_container_tools_report_a_refusal_as_403_not_a_password_problem(
 def test_a_change_reaches_every_replica_within_a_second(tmp_path: Path) -> None:
     """Two server processes on one data directory: a rule changed through one is enforced by
     the other within a second (the cloud says 'a few minutes')."""
-    with running_server(tmp_path / "data") as first:
-        second = Server(tmp_path / "data", free_port()).start()
+    with running_server(tmp_path / "data", "--shared-data-dir") as first:
+        second = Server(tmp_path / "data", free_port(), extra_args=["--shared-data-dir"]).start()
         try:
             mgmt = Management(first)
             mgmt.create("gatereplica1")

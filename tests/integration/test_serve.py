@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import ssl
 import stat
 import subprocess
@@ -102,3 +103,57 @@ def test_tls_with_the_users_certificate(tmp_path: Path) -> None:
 
 def ssl_context(ca: Path) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(ca))
+
+
+def serve(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "moorage", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def said(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """What a refused start printed: one line, no traceback, a non-zero exit."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    assert "moorage is serving" not in result.stdout
+    return result.stderr.strip().splitlines()
+
+
+@pytest.mark.parametrize("where", ["public", "private endpoint"])
+def test_a_taken_port_is_named_in_one_line(tmp_path: Path, where: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        if where == "public":
+            args, what = ["--port", str(port)], "the public listener"
+        else:
+            args = ["--port", str(free_port()), "--private-endpoint", f"pe1=127.0.0.1:{port}"]
+            what = "private endpoint pe1"
+        result = serve("--data-dir", str(tmp_path / "data"), *args)
+    assert said(result) == [
+        f"Error: cannot listen on 127.0.0.1:{port} ({what}): the address is already in use "
+        "(another server listens there)"
+    ]
+
+
+def test_a_data_directory_in_use_is_named_in_one_line(tmp_path: Path) -> None:
+    first = Server(tmp_path / "data", free_port()).start()
+    try:
+        result = serve("--data-dir", str(first.data_dir), "--port", str(free_port()))
+        pid = first.process.pid if first.process else None
+        assert said(result) == [
+            f"Error: the data directory {first.data_dir} is in use by another moorage server "
+            f"(pid {pid}): stop it, or give this one another --data-dir"
+        ]
+        # Sharing is for replicas that all say so: the first did not.
+        shared = serve(
+            "--data-dir", str(first.data_dir), "--port", str(free_port()), "--shared-data-dir"
+        )
+        assert "only servers that all say --shared-data-dir share one" in said(shared)[0]
+    finally:
+        first.kill()  # a killed server's hold on the directory dies with it
+    second = Server(tmp_path / "data", free_port()).start()
+    second.stop()

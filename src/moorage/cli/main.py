@@ -9,7 +9,7 @@ import logging
 import ssl
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -22,6 +22,7 @@ from moorage.cli.output import format_json
 from moorage.cli.private_endpoints import private_endpoint
 from moorage.cli.virtual_networks import vnet
 from moorage.config import Settings, SettingsError, default_data_dir
+from moorage.startup import StartupError, lock_data_dir, release_data_dir
 
 
 def _settings(**values: Any) -> Settings:
@@ -87,6 +88,12 @@ for _command in (login, logout, account, ad, acr, network):  # the cloud CLI's c
     metavar="NAME=ADDRESS:PORT",
     help="Also listen for private endpoint NAME on ADDRESS:PORT; repeatable.",
 )
+@click.option(
+    "--shared-data-dir",
+    is_flag=True,
+    help="Let several servers on this machine share the data directory (replicas); "
+    "each of them must say so.",
+)
 def serve(
     data_dir: Path | None,
     host: str,
@@ -102,6 +109,7 @@ def serve(
     trusted_proxies: tuple[str, ...],
     forwarded_header: str | None,
     private_endpoints: tuple[str, ...],
+    shared_data_dir: bool,
 ) -> None:
     """Run the registry service."""
     from aiohttp import web  # the server's modules load only for the commands that need them
@@ -129,6 +137,7 @@ def serve(
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     shown = f"[{host}]" if ":" in host else host
     where = f"{shown}:{port}"
+    lock = _hold_data_dir(settings, shared=shared_data_dir)
     ssl_context, trust = _tls(settings)
 
     def ready() -> None:
@@ -136,6 +145,7 @@ def serve(
             f"moorage is serving on {settings.base_url} (data in {settings.data_dir})\n"
             f"  push to the default registry:  {where}/<repository>:<tag>\n"
             f"  other registries answer at:    <name>.{settings.suffix}\n"
+            f"  portal (sign in as the owner): {settings.base_url}/portal/\n"
             f"  management API:                {settings.base_url}/subscriptions\n"
             f"  owner credential:              {settings.data_dir / 'owner-credential.json'}\n"
             + "".join(
@@ -147,8 +157,27 @@ def serve(
         )
         sys.stdout.flush()
 
-    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
-        asyncio.run(serve_app(create_app(settings), settings, ssl_context, ready))
+    try:
+        with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
+            asyncio.run(serve_app(create_app(settings), settings, ssl_context, ready))
+    except StartupError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        release_data_dir(lock)
+
+
+def _hold_data_dir(settings: Settings, *, shared: bool) -> IO[str]:
+    from moorage.app import prepare_data_dir
+
+    try:
+        prepare_data_dir(settings)
+        return lock_data_dir(settings.data_dir, shared=shared)
+    except StartupError as e:
+        raise click.ClickException(str(e)) from None
+    except OSError as e:
+        raise click.ClickException(
+            f"the data directory {settings.data_dir} cannot be used: {e.strerror or e}"
+        ) from None
 
 
 def _tls(settings: Settings) -> tuple[ssl.SSLContext | None, Path | None]:

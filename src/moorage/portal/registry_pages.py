@@ -34,6 +34,7 @@ from moorage.domain.repository_access import PASSWORD_NAMES as TOKEN_PASSWORDS
 from moorage.domain.repository_access import GeneratedPassword, Token, TokenStatus
 from moorage.management.repository_access import REPOSITORY_ACCESS, RepositoryAccess
 from moorage.management.service import PASSWORD_NAMES as ADMIN_PASSWORDS
+from moorage.portal.commands import commands, local_address
 from moorage.portal.registries import registry_for, service
 from moorage.portal.web import PREFIX, Visitor, flash, page, render
 from moorage.store.content import ContentStore
@@ -126,24 +127,6 @@ def network_summary(registry: Registry) -> str:
     return "; ".join(parts)
 
 
-def commands(server: str, repository: str, tag: str, *, tls: bool) -> list[tuple[str, str, str]]:
-    """(element id, what it does, command) of the client commands the Overview offers."""
-    image = f"{server}/{repository}:{tag}"
-    podman = "" if tls else " --tls-verify=false"
-    local = repository.rsplit("/", 1)[-1]
-    return [
-        ("cmd-login", "Sign in", f"podman login{podman} {server}"),
-        ("cmd-push", "Push (name the image so first: podman tag)", f"podman push{podman} {image}"),
-        ("cmd-pull", "Pull", f"podman pull{podman} {image}"),
-        (
-            "cmd-copy",
-            "Copy to a local OCI layout",
-            f"skopeo copy{'' if tls else ' --src-tls-verify=false'} docker://{image} "
-            f"oci:{local}:{tag}",
-        ),
-    ]
-
-
 # -- views: a tab's context; `show` renders it, for a GET and for a refused or failed change ---
 
 
@@ -162,7 +145,13 @@ async def _overview(
         "usage": usage,
         "storage": size_text(usage.storage_bytes),
         "network": network_summary(registry),
-        "commands": commands(registry.login_server, repository, tag, tls=request.secure),
+        "commands": commands(
+            registry.login_server,
+            repository,
+            tag,
+            tls=request.secure,
+            address=local_address(request),
+        ),
         "plain_http": not request.secure,
     }
 

@@ -33,6 +33,7 @@ SESSIONS: Final = web.AppKey("portal_sessions", Sessions)
 TEMPLATES: Final = web.AppKey("portal_templates", jinja2.Environment)
 THROTTLE: Final = web.AppKey("portal_throttle", LoginThrottle)
 SUFFIX: Final = web.AppKey("portal_suffix", str)
+OWNER_CREDENTIAL: Final = web.AppKey("portal_owner_credential", Path)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -50,16 +51,19 @@ class Visitor:
         return allows(self.roles, permission, resource_id)
 
 
-def setup(app: web.Application, suffix: str) -> None:
+def setup(app: web.Application, suffix: str, owner_credential: Path) -> None:
     """Add the portal's routes and state to the application. Its sessions (`SESSIONS`) live in
-    the metadata store, which opens later: the application's start-up sets them."""
+    the metadata store, which opens later: the application's start-up sets them. The sign-in
+    page names the owner credential's file (`owner_credential`), where a new user finds it."""
     app[THROTTLE] = LoginThrottle()
     app[SUFFIX] = suffix
+    app[OWNER_CREDENTIAL] = owner_credential
     app[TEMPLATES] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
+    app.router.add_get("/", _home)  # the management host's root leads to the portal
     app.router.add_get(PREFIX, _home)
     app.router.add_get(PREFIX + "/", _home)
     app.router.add_get(PREFIX + "/signin", signin_page)
@@ -163,18 +167,26 @@ def safe_next(target: str | None) -> str:
 
 async def _home(request: web.Request) -> web.StreamResponse:
     on_management_host(request)
-    raise web.HTTPSeeOther(PREFIX + "/registries")
+    raise web.HTTPSeeOther(PREFIX + "/registries")  # and from there to sign in, when signed out
 
 
 async def signin_page(request: web.Request) -> web.StreamResponse:
     on_management_host(request)
+    return _signin_form(request, 200, safe_next(request.query.get("next")), "", None)
+
+
+def _signin_form(
+    request: web.Request, status: int, target: str, client_id: str, error: str | None
+) -> web.Response:
     return render(
         request,
         "signin.html",
         None,
-        next=safe_next(request.query.get("next")),
-        error=None,
-        client_id="",
+        status=status,
+        next=target,
+        client_id=client_id,
+        error=error,
+        owner_credential=str(request.config_dict[OWNER_CREDENTIAL]),
     )
 
 
@@ -188,15 +200,8 @@ async def signin(request: web.Request) -> web.StreamResponse:
     client = str(request.remote)
     wait = throttle.begin(client)
     if wait:
-        return render(
-            request,
-            "signin.html",
-            None,
-            status=429,
-            next=target,
-            client_id=client_id,
-            error=f"Too many failed sign-ins from {client}; try again in {wait} s.",
-        )
+        error = f"Too many failed sign-ins from {client}; try again in {wait} s."
+        return _signin_form(request, 429, target, client_id, error)
     try:
         principal = None
         if client_id and secret:
@@ -204,15 +209,8 @@ async def signin(request: web.Request) -> web.StreamResponse:
             principal = await identity.principals.authenticate(client_id, secret)
         if principal is None:
             throttle.failed(client)
-            return render(
-                request,
-                "signin.html",
-                None,
-                status=401,
-                next=target,
-                client_id=client_id,
-                error="The client id (appId) or the secret is wrong.",
-            )
+            error = "The client id (appId) or the secret is wrong."
+            return _signin_form(request, 401, target, client_id, error)
     finally:
         throttle.end(client)
     throttle.succeeded(client)
