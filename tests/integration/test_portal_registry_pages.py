@@ -131,13 +131,15 @@ def test_the_overview_shows_the_registry_its_usage_and_the_commands(
     stored = sum(len(b) for b in image.blobs())
     assert f'title="{stored} bytes">{size_text(stored)}<' in text
     ls = registry.login_server
+    host = ls.rsplit(":", 1)[0]
+    assert code(page, "cmd-hosts") == f'echo "127.0.0.1 {host}" | sudo tee -a /etc/hosts'
     assert code(page, "cmd-login") == f"podman login --tls-verify=false {ls}"
     assert code(page, "cmd-push") == f"podman push --tls-verify=false {ls}/portal/a:v1"
     assert code(page, "cmd-pull") == f"podman pull --tls-verify=false {ls}/portal/a:v1"
     assert code(page, "cmd-copy") == (
         f"skopeo copy --src-tls-verify=false docker://{ls}/portal/a:v1 oci:a:v1"
     )
-    for element in ("cmd-login", "cmd-push", "cmd-pull", "cmd-copy"):
+    for element in ("cmd-hosts", "cmd-login", "cmd-push", "cmd-pull", "cmd-copy"):
         assert f'data-copy="{element}"' in text
     assert 'aria-current="page">Overview' in text
 

@@ -144,3 +144,19 @@ def test_the_portal_is_not_served_on_a_login_server(shared_server: Server) -> No
     with browser(shared_server) as c:
         r = c.get("/portal/signin", headers={"Host": f"default.localhost:{shared_server.port}"})
         assert r.status_code in (401, 404), r.text
+
+
+def test_the_management_hosts_root_leads_a_new_user_to_sign_in(shared_server: Server) -> None:
+    with browser(shared_server) as c:
+        root = c.get("/")
+        assert root.status_code == 303, root.text
+        page = c.get("/", follow_redirects=True)
+        assert page.status_code == 200 and page.url.path == "/portal/signin"
+        # The page says where the owner credential is, in full, to `cat` it.
+        path = shared_server.data_dir / "owner-credential.json"
+        assert f'<code id="owner-credential">{path}</code>' in page.text
+        assert path.is_absolute() and path.is_file()
+        # A login server's root is not the portal.
+        other = c.get("/", headers={"Host": f"default.localhost:{shared_server.port}"})
+        assert other.status_code == 404
+    assert f"portal (sign in as the owner): {shared_server.url}/portal/" in shared_server.log()

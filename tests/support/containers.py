@@ -170,6 +170,7 @@ class Tools:
         cache: Path | None = None,
         private_run: bool = False,
         timeout: float = TIMEOUT,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         hosts = ""
         if self.hosts:
@@ -190,7 +191,7 @@ class Tools:
             *argv,
         ]
         result = subprocess.run(
-            wrapped, capture_output=True, env=self.env(), check=False, timeout=timeout
+            wrapped, capture_output=True, env=self.env(), check=False, timeout=timeout, cwd=cwd
         )
         result.args = argv  # what the tool was asked, without the wrapper
         return result
