@@ -8,6 +8,7 @@ import logging
 import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Final
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -209,6 +210,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings.suffix,
         listeners,
         trusted,
+        bare_hosts=(urlsplit(settings.base_url).netloc,),
     )
     tasks = [
         asyncio.create_task(_purge_uploads(content, settings)),

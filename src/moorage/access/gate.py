@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from moorage.access.audit import DenialAudit
 from moorage.access.client import CLIENT_KEY, ClientAddress, ClientResolver
-from moorage.access.hosts import RegistryResolver, registry_name_from_host
+from moorage.access.hosts import RegistryResolver, is_bare_host, registry_name_from_host
 from moorage.access.listeners import Listeners
 from moorage.access.policy import PolicyCache
 from moorage.distribution.context import REGISTRY_KEY
 from moorage.distribution.errors import DENIED, RegistryError, render, translate
-from moorage.domain.errors import DomainError
+from moorage.domain.errors import DomainError, RegistryNotFound
 from moorage.domain.network import (
     ALLOW_TRUSTED_SERVICE,
     AccessFacts,
@@ -50,6 +50,7 @@ class Gate:
         suffix: str,
         listeners: Listeners | None = None,
         trusted: TrustedBypass | None = None,
+        bare_hosts: tuple[str, ...] = (),
     ) -> None:
         self.resolver = resolver
         self.clients = clients
@@ -58,20 +59,33 @@ class Gate:
         self.suffix = suffix
         self.listeners = listeners or Listeners()
         self.trusted = trusted
+        self.bare_hosts = bare_hosts
 
     def data_plane_registry(self, request: web.Request) -> str | None:
-        """The registry a data-plane request is for; None for the management host's routes."""
-        name = registry_name_from_host(request.host, self.suffix)
+        """The registry a data-plane request is for; None for the management host's routes.
+
+        A Host that is neither a login server nor the service's own name names no registry:
+        its data-plane paths answer 404 NAME_UNKNOWN, never the default registry's content."""
+        host = request.host if hdrs.HOST in request.headers else ""
+        name = registry_name_from_host(host, self.suffix)
         if name is not None:
             return name  # every path on a login server
-        if request.path.startswith(DATA_PLANE_PATHS):
+        if not request.path.startswith(DATA_PLANE_PATHS):
+            return None
+        if is_bare_host(host, self.suffix, self.bare_hosts):
             return self.resolver.default_registry
-        return None
+        raise RegistryNotFound(
+            f"no registry has the login server {host!r}; registries answer at <name>.{self.suffix}",
+            host=host,
+        )
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         endpoint = self.listeners.endpoint_for(request)
-        name = self.data_plane_registry(request)
+        try:
+            name = self.data_plane_registry(request)
+        except DomainError as e:
+            return _oci(translate(e))
         if name is None:
             if endpoint is not None:
                 raise web.HTTPNotFound(text="a private endpoint serves registries only\n")

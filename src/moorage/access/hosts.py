@@ -6,7 +6,9 @@ created a moment ago answers at once.
 
 from __future__ import annotations
 
+import ipaddress
 import time
+from collections.abc import Iterable
 
 from moorage.domain.errors import RegistryNotFound
 from moorage.domain.registry import Registry
@@ -15,18 +17,45 @@ from moorage.store.registries import RegistryStore
 CACHE_SECONDS = 1.0
 
 
-def registry_name_from_host(host: str, suffix: str) -> str | None:
-    """The registry a Host header names, or None for the bare host (the default registry)."""
+def split_host(host: str) -> tuple[str, str | None]:
+    """(host name, port) of a Host header, lower case, without the trailing dot of a fully
+    qualified name and without the brackets of an IPv6 literal."""
     host = host.strip().lower().rstrip(".")
-    suffix = suffix.lower()
-    if host.endswith("." + suffix):
-        return host[: -len(suffix) - 1]
-    # A Host without the port of a suffix that has one (or the other way round) still counts.
-    bare_host, _, _ = host.partition(":")
-    bare_suffix, _, _ = suffix.partition(":")
-    if host.count(":") <= 1 and bare_host.endswith("." + bare_suffix):
-        return bare_host[: -len(bare_suffix) - 1]
+    port: str | None = None
+    if host.startswith("["):  # [v6]:port
+        end = host.find("]")
+        if end > 0:
+            host, rest = host[1:end], host[end + 1 :]
+            port = rest[1:] if rest.startswith(":") else None
+    elif host.count(":") == 1:
+        host, _, port = host.partition(":")
+    return host.rstrip("."), port
+
+
+def registry_name_from_host(host: str, suffix: str) -> str | None:
+    """The registry a Host header names (`<name>.<suffix>`, with or without the port, any case,
+    with or without the trailing dot), or None when it names none."""
+    name, _ = split_host(host)
+    suffix_name, _ = split_host(suffix)
+    if name.endswith("." + suffix_name) and len(name) > len(suffix_name) + 1:
+        return name[: -len(suffix_name) - 1]
     return None
+
+
+def is_bare_host(host: str, suffix: str, also: Iterable[str] = ()) -> bool:
+    """Whether a Host header names the service itself (the default registry's data plane): an
+    IP literal, `localhost`, the suffix's own host, or one of `also` (the public URL's host)."""
+    name, _ = split_host(host)
+    if not name:
+        return True  # no Host header (HTTP/1.0): the address the client dialled
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    else:
+        return True
+    bare = {"localhost", split_host(suffix)[0], *(split_host(h)[0] for h in also)}
+    return name in bare
 
 
 class RegistryResolver:
@@ -34,14 +63,6 @@ class RegistryResolver:
         self._store = store
         self.default_registry = default_registry
         self._cache: dict[str, tuple[float, Registry]] = {}
-
-    async def for_host(self, host: str) -> Registry:
-        name = registry_name_from_host(host, self._store.suffix) or self.default_registry
-        return await self.by_name(name)
-
-    def name_for_host(self, host: str) -> str | None:
-        """The registry a Host names; None for the bare host."""
-        return registry_name_from_host(host, self._store.suffix)
 
     async def by_name(self, name: str) -> Registry:
         key = name.lower()
