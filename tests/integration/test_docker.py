@@ -1,0 +1,267 @@
+"""docker against the real server, as a user runs it: login (admin user, repository-scoped
+token, service principal), build, push, rmi, pull by tag and by digest, a multi-arch index
+pushed by skopeo, logout, and what docker prints when the network rules refuse it.
+
+One private dockerd serves the whole module (tests/support/docker.py). It resolves registry
+names itself, so each test adds its login server to the daemon's hosts file; every loopback
+address is an insecure (plain HTTP) registry for it. Its client address is 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.containers import isolated_tools, ok
+from tests.support.docker import Dockerd
+from tests.support.management import Management
+from tests.support.oci import index_layout, make_image, sha256
+from tests.support.registry_http import owner_auth
+from tests.support.server import Server, free_port
+
+pytestmark = [pytest.mark.tool("dockerd"), pytest.mark.tool("docker")]
+
+
+# Registry names for the module, known to dockerd's hosts file from its start.
+NAMES = [f"dk{secrets.token_hex(4)}" for _ in range(8)]
+UNUSED = list(NAMES)
+
+
+@pytest.fixture(scope="module")
+def dockerd() -> Iterator[Dockerd]:
+    hosts = {f"{name}.localhost": "127.0.0.1" for name in NAMES}
+    with Dockerd(hosts=hosts, insecure_registries=["127.0.0.0/8"]) as daemon:
+        yield daemon
+
+
+@pytest.fixture(scope="module")
+def mgmt(shared_server: Server) -> Iterator[Management]:
+    api = Management(shared_server)
+    yield api
+    api.close()
+
+
+def docker_ok(dockerd: Dockerd, *args: str, stdin: str | None = None) -> str:
+    result = dockerd.docker(*args, input=None if stdin is None else stdin.encode())
+    return ok(result).stdout.decode()
+
+
+def docker_fails(dockerd: Dockerd, *args: str, stdin: str | None = None) -> str:
+    """Run a docker command that must fail; what it printed (stdout and stderr)."""
+    result = dockerd.docker(*args, input=None if stdin is None else stdin.encode())
+    said = result.stdout.decode() + result.stderr.decode()
+    assert result.returncode != 0, f"docker {' '.join(args)} succeeded:\n{said}"
+    return said
+
+
+def registry(server: Server, mgmt: Management, dockerd: Dockerd, **properties: Any) -> str:
+    """A new registry that dockerd can resolve; its login server (name.localhost:port)."""
+    name = UNUSED.pop()
+    login_server = str(mgmt.create(name, **properties)["properties"]["loginServer"])
+    assert f"{login_server.split(':')[0]}" in dockerd.hosts
+    return login_server
+
+
+def login(dockerd: Dockerd, login_server: str, username: str, password: str) -> None:
+    said = docker_ok(
+        dockerd, "login", login_server, "-u", username, "--password-stdin", stdin=password
+    )
+    assert "Login Succeeded" in said
+
+
+def build(dockerd: Dockerd, tmp_path: Path, tag: str, text: str) -> str:
+    """`docker build` of FROM scratch + one file; the image id."""
+    context = tmp_path / f"context-{secrets.token_hex(3)}"
+    context.mkdir()
+    (context / "hello.txt").write_text(text)
+    (context / "Dockerfile").write_text('FROM scratch\nCOPY hello.txt /hello.txt\nCMD ["/hello"]\n')
+    docker_ok(dockerd, "build", "--quiet", "--tag", tag, str(context))
+    return image_id(dockerd, tag)
+
+
+def image_id(dockerd: Dockerd, ref: str) -> str:
+    return docker_ok(dockerd, "image", "inspect", "--format", "{{.Id}}", ref).strip()
+
+
+def pushed_digest(said: str) -> str:
+    """The manifest digest `docker push` reports (`TAG: digest: sha256:... size: N`)."""
+    found = re.search(r"digest: (sha256:[0-9a-f]{64}) size: \d+", said)
+    assert found, said
+    return found.group(1)
+
+
+def auths(dockerd: Dockerd) -> dict[str, object]:
+    path = dockerd.config_dir / "config.json"
+    return dict(json.loads(path.read_text()).get("auths", {})) if path.exists() else {}
+
+
+def test_admin_user_build_push_pull_by_tag_and_digest(
+    shared_server: Server, mgmt: Management, dockerd: Dockerd, tmp_path: Path
+) -> None:
+    login_server = registry(shared_server, mgmt, dockerd, adminUserEnabled=True)
+    name = login_server.split(".")[0]
+    _, password, _ = mgmt.credentials(name)
+    login(dockerd, login_server, name, password)
+    assert login_server in auths(dockerd)
+
+    tag = f"{login_server}/hello/app:v1"
+    built = build(dockerd, tmp_path, tag, "hello from docker\n")
+    digest = pushed_digest(docker_ok(dockerd, "push", tag))
+
+    docker_ok(dockerd, "rmi", tag)
+    assert dockerd.docker("image", "inspect", tag).returncode != 0
+    pulled = docker_ok(dockerd, "pull", tag)
+    assert f"Digest: {digest}" in pulled, pulled
+    assert image_id(dockerd, tag) == built  # the same config, so the same layers
+    docker_ok(dockerd, "rmi", tag)
+
+    by_digest = f"{login_server}/hello/app@{digest}"
+    docker_ok(dockerd, "pull", by_digest)
+    assert image_id(dockerd, by_digest) == built
+    docker_ok(dockerd, "rmi", by_digest)
+
+    said = docker_ok(dockerd, "logout", login_server)
+    assert f"Removing login credentials for {login_server}" in said
+    assert login_server not in auths(dockerd)
+    refused = docker_fails(dockerd, "pull", tag)
+    assert "unauthorized" in refused.lower() or "authentication required" in refused, refused
+
+
+def test_repository_scoped_tokens_push_and_pull_only(
+    shared_server: Server, mgmt: Management, dockerd: Dockerd, tmp_path: Path
+) -> None:
+    login_server = registry(shared_server, mgmt, dockerd)
+    name = login_server.split(".")[0]
+    writer = mgmt.scoped_token(
+        name, "pusher", ["repositories/app/content/read", "repositories/app/content/write"]
+    )
+    reader = mgmt.scoped_token(name, "puller", ["repositories/app/content/read"])
+    tag = f"{login_server}/app:v1"
+    built = build(dockerd, tmp_path, tag, "pushed with a token\n")
+
+    login(dockerd, login_server, *writer)
+    docker_ok(dockerd, "push", tag)
+    other = f"{login_server}/other:v1"
+    docker_ok(dockerd, "tag", tag, other)
+    outside = docker_fails(dockerd, "push", other)
+    assert "denied: token 'pusher' may not push to repository 'other'" in outside, outside
+    docker_ok(dockerd, "rmi", other)
+
+    login(dockerd, login_server, *reader)  # replaces the writer's credentials
+    docker_ok(dockerd, "rmi", tag)
+    docker_ok(dockerd, "pull", tag)
+    assert image_id(dockerd, tag) == built
+    docker_ok(dockerd, "tag", tag, f"{login_server}/app:v2")
+    refused = docker_fails(dockerd, "push", f"{login_server}/app:v2")
+    assert "denied" in refused, refused
+    assert (
+        f"denied: token 'puller' may not push to repository 'app' in registry '{name}'" in refused
+    )
+    docker_ok(dockerd, "logout", login_server)
+
+
+def test_service_principal_push_and_pull(
+    shared_server: Server, mgmt: Management, dockerd: Dockerd, tmp_path: Path
+) -> None:
+    login_server = registry(shared_server, mgmt, dockerd)
+    name = login_server.split(".")[0]
+    app_id, secret = mgmt.principal("AcrPush", mgmt.path(name))
+    login(dockerd, login_server, app_id, secret)
+    tag = f"{login_server}/sp/app:v1"
+    built = build(dockerd, tmp_path, tag, "pushed by a service principal\n")
+    docker_ok(dockerd, "push", tag)
+    docker_ok(dockerd, "rmi", tag)
+    docker_ok(dockerd, "pull", tag)
+    assert image_id(dockerd, tag) == built
+    docker_ok(dockerd, "rmi", tag)
+    docker_ok(dockerd, "logout", login_server)
+
+
+def test_docker_pulls_a_multi_arch_index_pushed_by_skopeo(
+    shared_server: Server, mgmt: Management, dockerd: Dockerd, tmp_path: Path
+) -> None:
+    login_server = registry(shared_server, mgmt, dockerd, adminUserEnabled=True)
+    name = login_server.split(".")[0]
+    username, password, _ = mgmt.credentials(name)
+    images = [make_image(seed=41, arch="amd64"), make_image(seed=42, arch="arm64")]
+    layout, _ = index_layout(tmp_path / "multi", images, "v1")
+    with isolated_tools(tmp_path / "tools", "skopeo") as tools:
+        tools.hosts[login_server.split(":")[0]] = "127.0.0.1"
+        tools.sign_in(login_server, username, password)
+        dest = f"docker://{login_server}/multi:v1"
+        ok(tools.skopeo("copy", "--all", "--dest-tls-verify=false", f"oci:{layout}:v1", dest))
+
+    login(dockerd, login_server, username, password)
+    tag = f"{login_server}/multi:v1"
+    docker_ok(dockerd, "pull", "--platform", "linux/arm64", tag)
+    assert image_id(dockerd, tag) == sha256(images[1].config)
+    docker_ok(dockerd, "rmi", tag)
+    docker_ok(dockerd, "pull", "--platform", "linux/amd64", tag)
+    assert image_id(dockerd, tag) == sha256(images[0].config)
+    docker_ok(dockerd, "rmi", tag)
+    docker_ok(dockerd, "logout", login_server)
+
+
+def test_a_refused_client_reads_why_in_dockers_words(
+    shared_server: Server, mgmt: Management, dockerd: Dockerd, tmp_path: Path
+) -> None:
+    """dockerd connects from 127.0.0.1; the registry allows 127.0.0.2 only."""
+    login_server = registry(shared_server, mgmt, dockerd, adminUserEnabled=True)
+    name = login_server.split(".")[0]
+    username, password, _ = mgmt.credentials(name)
+    tag = f"{login_server}/app:v1"
+    build(dockerd, tmp_path, tag, "refused\n")
+    mgmt.update(
+        name,
+        networkRuleSet={"defaultAction": "Deny", "ipRules": [{"value": "127.0.0.2"}]},
+    )
+
+    said = docker_fails(
+        dockerd, "login", login_server, "-u", username, "--password-stdin", stdin=password
+    )
+    assert f"login attempt to http://{login_server}/v2/ failed with status: 403 Forbidden" in said
+
+    for args in (["push", tag], ["pull", tag]):
+        said = docker_fails(dockerd, *args)
+        assert "denied: client with IP '127.0.0.1' is not allowed access." in said, said
+        assert f"is not allowed to access registry '{name}'" in said, said
+        assert f"moorage acr network-rule add --name {name} --ip-address 127.0.0.1" in said, said
+    docker_ok(dockerd, "rmi", tag)
+
+
+@pytest.fixture
+def tls_server_on_ipv6(tmp_path: Path) -> Iterator[Server]:
+    server = Server(tmp_path / "data", free_port("::1"), host="::1", extra_args=["--tls"]).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_tls_with_moorages_ca_in_certs_d(tls_server_on_ipv6: Server, tmp_path: Path) -> None:
+    """dockerd trusts moorage's CA from certs.d/<host:port>/ca.crt. dockerd treats every
+    registry on 127.0.0.0/8 as insecure (it skips certificate checks there), so this server
+    listens on ::1 and dockerd resolves `localhost` to ::1 only."""
+    server = tls_server_on_ipv6
+    with Dockerd(hosts={"localhost": "::1"}) as daemon:
+        username, password = owner_auth(server)
+        login_server = f"localhost:{server.port}"
+        tag = f"{login_server}/secure/app:v1"
+        built = build(daemon, tmp_path, tag, "over TLS\n")
+        untrusted = docker_fails(
+            daemon, "login", login_server, "-u", username, "--password-stdin", stdin=password
+        )
+        assert "certificate signed by unknown authority" in untrusted, untrusted
+
+        daemon.trust(login_server, server.ca)
+        login(daemon, login_server, username, password)
+        digest = pushed_digest(docker_ok(daemon, "push", tag))
+        docker_ok(daemon, "rmi", tag)
+        docker_ok(daemon, "pull", f"{login_server}/secure/app@{digest}")
+        assert image_id(daemon, f"{login_server}/secure/app@{digest}") == built
