@@ -214,6 +214,12 @@ class Containerd(Daemon):
     def ready(self) -> bool:
         return self.ctr("version", timeout=10).returncode == 0
 
+    def add_host(self, name: str, address: str = "127.0.0.1") -> None:
+        """ctr resolves registry names itself, in a new process each run: a name added now
+        resolves at the next run."""
+        self.hosts[name] = address
+        self.write_hosts()
+
     def ctr(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
         """ctr pulls and pushes itself (the daemon only stores), so it runs in a namespace
         with the daemon's hosts file too."""
