@@ -13,7 +13,7 @@ import re
 import secrets
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ class Cli:
 
     server: Server
     home: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """Variables set on top of the CLI's own (PATH, DOCKER_HOST, ...)."""
 
     @property
     def env(self) -> dict[str, str]:
@@ -49,6 +51,7 @@ class Cli:
             "HOME": str(self.home),
             "XDG_RUNTIME_DIR": str(self.home / "run"),
             "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            **self.extra_env,
         }
 
     def start(self, *args: str) -> subprocess.Popen[str]:

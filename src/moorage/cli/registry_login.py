@@ -1,10 +1,15 @@
-"""`moorage acr login`: credentials for a registry where container tools read them.
+"""`moorage acr login`: sign docker in to a registry's login server, as `az acr login` does.
 
-podman, skopeo and buildah read `$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/
-auth.json` (else `/run/containers/$UID/auth.json`, as containers/image does); docker reads
-`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. Both hold
-{"auths": {"<login server>": {"auth": base64("user:password")}}}; entries for other
-registries are kept.
+The cloud CLI asks the registry's token service for a fresh token (`/oauth2/exchange`: a
+refresh token for the CLI's own identity, valid three hours) and hands it to `docker login
+--username 00000000-0000-0000-0000-000000000000 --password-stdin <login server>`: the password
+never appears on a command line. `--username/--password` sign in with those instead (the admin
+user, a token, a service principal). `--expose-token` prints the token for other tools and
+needs no docker.
+
+moorage also stores the same credentials where podman, skopeo and buildah read them
+(`$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`, else
+`/run/containers/$UID/auth.json`, as containers/image does), keeping other registries' entries.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +29,7 @@ from moorage.cli.client import Client, CliError, error_message, write_private
 from moorage.cli.command import AzCommand, server_command
 
 TOKEN_USER = "00000000-0000-0000-0000-000000000000"  # noqa: S105 (the user name tokens go with)
+DOCKER_TIMEOUT = 120.0
 
 
 def containers_auth_file() -> Path:
@@ -32,12 +40,6 @@ def containers_auth_file() -> Path:
     if runtime:
         return Path(runtime) / "containers" / "auth.json"
     return Path("/run/containers") / str(os.getuid()) / "auth.json"
-
-
-def docker_config_file() -> Path:
-    explicit = os.environ.get("DOCKER_CONFIG")
-    base = Path(explicit) if explicit else Path.home() / ".docker"
-    return base / "config.json"
 
 
 def store_login(path: Path, login_server: str, username: str, password: str) -> None:
@@ -75,43 +77,87 @@ def registry_token(client: Client, login_server: str) -> str:
     return str(response.json()["refresh_token"])
 
 
-def verify_login(client: Client, login_server: str, auth: tuple[str, str]) -> None:
-    response = client.data(login_server, "GET", "/v2/", auth=auth)
-    if response.status_code in (401, 403):
-        raise CliError(f"{login_server} refused the login: {error_message(response)[0]}")
-    if response.status_code >= 400:
-        raise CliError(f"{login_server} answered HTTP {response.status_code} to /v2/")
+def docker_program(name: str) -> str:
+    """The docker CLI on PATH, or the error az gives when there is none."""
+    found = shutil.which("docker")
+    if found is None:
+        raise CliError(
+            "DOCKER_COMMAND_ERROR: docker is not installed or not on PATH; please verify that "
+            "the Docker client is installed and running. To sign in another tool without "
+            f"docker, print a token with 'moorage acr login --name {name} --expose-token'."
+        )
+    return found
+
+
+def docker_login(docker: str, login_server: str, username: str, password: str) -> str:
+    """`docker login` with the password on its standard input; what docker printed."""
+    argv = [docker, "login", "--username", username, "--password-stdin", login_server]
+    try:
+        done = subprocess.run(  # noqa: S603 (a fixed argv; the password goes through stdin)
+            argv,
+            input=password,
+            capture_output=True,
+            text=True,
+            timeout=DOCKER_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise CliError(f"could not run {docker}: {e}") from None
+    if done.returncode != 0:
+        said = " ".join((done.stderr or done.stdout).split())
+        raise CliError(f"docker could not sign in to {login_server}: {said}")
+    return done.stdout
 
 
 @click.command("login", cls=AzCommand)
 @reg.name_options
+@click.option("--username", "-u", default=None, help="The username to sign in with.")
+@click.option("--password", "-p", default=None, help="The password to sign in with.")
 @click.option(
     "--expose-token",
     "-t",
     is_flag=True,
-    help="Print an access token instead of writing the container tools' auth files.",
+    help="Print an access token instead of signing docker in (docker is not needed).",
 )
 @server_command()
-def login(client: Client, name: str, resource_group: str | None, expose_token: bool) -> Any:
-    """Log the container tools (podman, skopeo, docker) in to a registry."""
+def login(
+    client: Client,
+    name: str,
+    resource_group: str | None,
+    username: str | None,
+    password: str | None,
+    expose_token: bool,
+) -> Any:
+    """Log in to a registry through the docker CLI, with a fresh token."""
+    if (username is None) != (password is None):
+        given, missing = ("--username", "--password") if username else ("--password", "--username")
+        raise CliError(f"{given} needs {missing} too", exit_code=2)
     found = reg.get(client, name, resource_group)
     login_server = found.login_server
     if expose_token:
         click.echo(
             "You can perform manual login using the provided access token, for example: "
-            f"'podman login {login_server} --username {TOKEN_USER} --password <token>'",
+            f"'docker login {login_server} --username {TOKEN_USER} --password-stdin'",
             err=True,
         )
-        return {"accessToken": registry_token(client, login_server), "loginServer": login_server}
-    username, password = reg.data_plane_credentials(client, found)
-    verify_login(client, login_server, (username, password))
-    written = []
-    for path in (containers_auth_file(), docker_config_file()):
-        try:
-            store_login(path, login_server, username, password)
-        except OSError as e:
-            raise CliError(f"cannot write {path}: {e}") from None
-        written.append(str(path))
-    click.echo(f"Credentials for {login_server} stored in {', '.join(written)}", err=True)
-    click.echo("Login Succeeded")
+        return {
+            "accessToken": registry_token(client, login_server),
+            "loginServer": login_server,
+            "username": TOKEN_USER,
+        }
+    docker = docker_program(name)
+    if username is None or password is None:
+        username, password = TOKEN_USER, registry_token(client, login_server)
+    said = docker_login(docker, login_server, username, password)
+    path = containers_auth_file()
+    try:
+        store_login(path, login_server, username, password)
+    except OSError as e:
+        raise CliError(f"signed docker in, but cannot write {path}: {e}") from None
+    click.echo(
+        f"Signed docker in to the login server {login_server} as {username}; podman, skopeo "
+        f"and buildah read the same credentials from {path}",
+        err=True,
+    )
+    click.echo(said.strip() or "Login Succeeded")
     return None

@@ -1,4 +1,5 @@
-"""Where `moorage acr login` writes credentials, and how it merges them into what is there."""
+"""Where `moorage acr login` writes the container tools' credentials, and how it merges them
+into what is there."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from moorage.cli.client import CliError
-from moorage.cli.registry_login import containers_auth_file, docker_config_file, store_login
+from moorage.cli.registry_login import containers_auth_file, store_login
 
 
 @pytest.mark.parametrize(
@@ -31,14 +32,6 @@ def test_containers_auth_file(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert containers_auth_file() == Path(expected)
-
-
-def test_docker_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
-    assert docker_config_file() == tmp_path / ".docker" / "config.json"
-    monkeypatch.setenv("DOCKER_CONFIG", "/d")
-    assert docker_config_file() == Path("/d/config.json")
 
 
 def test_store_login_merges_and_stays_private(tmp_path: Path) -> None:
