@@ -37,17 +37,10 @@ def containerd() -> Iterator[Containerd]:
         yield daemon
 
 
-@pytest.fixture(scope="module")
-def mgmt(shared_server: Server) -> Iterator[Management]:
-    api = Management(shared_server)
-    yield api
-    api.close()
-
-
-def registry(mgmt: Management, containerd: Containerd, **properties: Any) -> tuple[str, str]:
+def registry(shared_mgmt: Management, containerd: Containerd, **properties: Any) -> tuple[str, str]:
     """A new registry ctr can resolve: (name, login server)."""
     name = f"ctd{secrets.token_hex(4)}"
-    login_server = str(mgmt.create(name, **properties)["properties"]["loginServer"])
+    login_server = str(shared_mgmt.create(name, **properties)["properties"]["loginServer"])
     containerd.add_host(login_server.split(":")[0])
     return name, login_server
 
@@ -73,10 +66,10 @@ def listed(containerd: Containerd) -> dict[str, str]:
 
 
 def test_pull_and_push_with_credentials_by_tag_and_digest(
-    shared_server: Server, mgmt: Management, containerd: Containerd
+    shared_server: Server, shared_mgmt: Management, containerd: Containerd
 ) -> None:
-    name, login_server = registry(mgmt, containerd, adminUserEnabled=True)
-    username, password, _ = mgmt.credentials(name)
+    name, login_server = registry(shared_mgmt, containerd, adminUserEnabled=True)
+    username, password, _ = shared_mgmt.credentials(name)
     user = f"{username}:{password}"
     image = push_image(shared_server, login_server, (username, password), "ctr/app:v1")
     digest = sha256(image.manifest)
@@ -111,13 +104,13 @@ def test_pull_and_push_with_credentials_by_tag_and_digest(
 
 
 def test_a_refused_clients_ctr_error_names_the_403(
-    shared_server: Server, mgmt: Management, containerd: Containerd
+    shared_server: Server, shared_mgmt: Management, containerd: Containerd
 ) -> None:
-    name, login_server = registry(mgmt, containerd, adminUserEnabled=True)
-    username, password, _ = mgmt.credentials(name)
+    name, login_server = registry(shared_mgmt, containerd, adminUserEnabled=True)
+    username, password, _ = shared_mgmt.credentials(name)
     push_image(shared_server, login_server, (username, password), "app:v1")
     rules = {"defaultAction": "Deny", "ipRules": [{"value": "127.0.0.2"}]}
-    mgmt.update(name, networkRuleSet=rules)
+    shared_mgmt.update(name, networkRuleSet=rules)
     user = f"{username}:{password}"
     result = containerd.ctr("images", "pull", "--plain-http", "-u", user, f"{login_server}/app:v1")
     said = result.stderr.decode()
@@ -150,15 +143,15 @@ def kubectl_pull_secret(login_server: str, username: str, password: str) -> dict
 
 
 def test_pull_through_hosts_toml_with_the_pull_secrets_credentials(
-    shared_server: Server, mgmt: Management, containerd: Containerd, tmp_path: Path
+    shared_server: Server, shared_mgmt: Management, containerd: Containerd, tmp_path: Path
 ) -> None:
     """A node's containerd reads /etc/containerd/certs.d/<login server>/hosts.toml
     (config_path); `ctr --hosts-dir` reads the same files. Plain HTTP comes from the file, not
     from --plain-http; the credentials are a pull-only token's, as in the pull secret."""
-    name, login_server = registry(mgmt, containerd, adminUserEnabled=True)
-    username, password, _ = mgmt.credentials(name)
+    name, login_server = registry(shared_mgmt, containerd, adminUserEnabled=True)
+    username, password, _ = shared_mgmt.credentials(name)
     image = push_image(shared_server, login_server, (username, password), "team/app:v1")
-    token = mgmt.scoped_token(name, "nodepull", ["repositories/team/app/content/read"])
+    token = shared_mgmt.scoped_token(name, "nodepull", ["repositories/team/app/content/read"])
     auth = kubectl_pull_secret(login_server, *token)["auths"][login_server]
     assert base64.b64decode(auth["auth"]).decode() == f"{token[0]}:{token[1]}"
 

@@ -45,13 +45,6 @@ def dockerd() -> Iterator[Dockerd]:
         yield daemon
 
 
-@pytest.fixture(scope="module")
-def mgmt(shared_server: Server) -> Iterator[Management]:
-    api = Management(shared_server)
-    yield api
-    api.close()
-
-
 def docker_ok(dockerd: Dockerd, *args: str, stdin: str | None = None) -> str:
     result = dockerd.docker(*args, input=None if stdin is None else stdin.encode())
     return ok(result).stdout.decode()
@@ -65,12 +58,12 @@ def docker_fails(dockerd: Dockerd, *args: str, stdin: str | None = None) -> str:
     return said
 
 
-def registry(server: Server, mgmt: Management, dockerd: Dockerd, **properties: Any) -> str:
-    """A new registry that dockerd can resolve; its login server (name.localhost:port)."""
+def registry(shared_mgmt: Management, dockerd: Dockerd, **properties: Any) -> tuple[str, str]:
+    """A new registry that dockerd can resolve: (name, login server name.localhost:port)."""
     name = UNUSED.pop()
-    login_server = str(mgmt.create(name, **properties)["properties"]["loginServer"])
+    login_server = str(shared_mgmt.create(name, **properties)["properties"]["loginServer"])
     assert f"{login_server.split(':')[0]}" in dockerd.hosts
-    return login_server
+    return name, login_server
 
 
 def login(dockerd: Dockerd, login_server: str, username: str, password: str) -> None:
@@ -94,6 +87,15 @@ def image_id(dockerd: Dockerd, ref: str) -> str:
     return docker_ok(dockerd, "image", "inspect", "--format", "{{.Id}}", ref).strip()
 
 
+def pull_and_check(dockerd: Dockerd, expected_id: str, *pull_args: str) -> str:
+    """`docker pull`, check the image id (its config digest: the same content), `docker rmi`;
+    what the pull printed."""
+    said = docker_ok(dockerd, "pull", *pull_args)
+    assert image_id(dockerd, pull_args[-1]) == expected_id
+    docker_ok(dockerd, "rmi", pull_args[-1])
+    return said
+
+
 def pushed_digest(said: str) -> str:
     """The manifest digest `docker push` reports (`TAG: digest: sha256:... size: N`)."""
     found = re.search(r"digest: (sha256:[0-9a-f]{64}) size: \d+", said)
@@ -107,11 +109,10 @@ def auths(dockerd: Dockerd) -> dict[str, object]:
 
 
 def test_admin_user_build_push_pull_by_tag_and_digest(
-    shared_server: Server, mgmt: Management, dockerd: Dockerd, tmp_path: Path
+    shared_server: Server, shared_mgmt: Management, dockerd: Dockerd, tmp_path: Path
 ) -> None:
-    login_server = registry(shared_server, mgmt, dockerd, adminUserEnabled=True)
-    name = login_server.split(".")[0]
-    _, password, _ = mgmt.credentials(name)
+    name, login_server = registry(shared_mgmt, dockerd, adminUserEnabled=True)
+    _, password, _ = shared_mgmt.credentials(name)
     login(dockerd, login_server, name, password)
     assert login_server in auths(dockerd)
 
@@ -121,15 +122,11 @@ def test_admin_user_build_push_pull_by_tag_and_digest(
 
     docker_ok(dockerd, "rmi", tag)
     assert dockerd.docker("image", "inspect", tag).returncode != 0
-    pulled = docker_ok(dockerd, "pull", tag)
+    pulled = pull_and_check(dockerd, built, tag)
     assert f"Digest: {digest}" in pulled, pulled
-    assert image_id(dockerd, tag) == built  # the same config, so the same layers
-    docker_ok(dockerd, "rmi", tag)
 
     by_digest = f"{login_server}/hello/app@{digest}"
-    docker_ok(dockerd, "pull", by_digest)
-    assert image_id(dockerd, by_digest) == built
-    docker_ok(dockerd, "rmi", by_digest)
+    pull_and_check(dockerd, built, by_digest)
 
     said = docker_ok(dockerd, "logout", login_server)
     assert f"Removing login credentials for {login_server}" in said
@@ -139,14 +136,13 @@ def test_admin_user_build_push_pull_by_tag_and_digest(
 
 
 def test_repository_scoped_tokens_push_and_pull_only(
-    shared_server: Server, mgmt: Management, dockerd: Dockerd, tmp_path: Path
+    shared_server: Server, shared_mgmt: Management, dockerd: Dockerd, tmp_path: Path
 ) -> None:
-    login_server = registry(shared_server, mgmt, dockerd)
-    name = login_server.split(".")[0]
-    writer = mgmt.scoped_token(
+    name, login_server = registry(shared_mgmt, dockerd)
+    writer = shared_mgmt.scoped_token(
         name, "pusher", ["repositories/app/content/read", "repositories/app/content/write"]
     )
-    reader = mgmt.scoped_token(name, "puller", ["repositories/app/content/read"])
+    reader = shared_mgmt.scoped_token(name, "puller", ["repositories/app/content/read"])
     tag = f"{login_server}/app:v1"
     built = build(dockerd, tmp_path, tag, "pushed with a token\n")
 
@@ -172,28 +168,24 @@ def test_repository_scoped_tokens_push_and_pull_only(
 
 
 def test_service_principal_push_and_pull(
-    shared_server: Server, mgmt: Management, dockerd: Dockerd, tmp_path: Path
+    shared_server: Server, shared_mgmt: Management, dockerd: Dockerd, tmp_path: Path
 ) -> None:
-    login_server = registry(shared_server, mgmt, dockerd)
-    name = login_server.split(".")[0]
-    app_id, secret = mgmt.principal("AcrPush", mgmt.path(name))
+    name, login_server = registry(shared_mgmt, dockerd)
+    app_id, secret = shared_mgmt.principal("AcrPush", shared_mgmt.path(name))
     login(dockerd, login_server, app_id, secret)
     tag = f"{login_server}/sp/app:v1"
     built = build(dockerd, tmp_path, tag, "pushed by a service principal\n")
     docker_ok(dockerd, "push", tag)
     docker_ok(dockerd, "rmi", tag)
-    docker_ok(dockerd, "pull", tag)
-    assert image_id(dockerd, tag) == built
-    docker_ok(dockerd, "rmi", tag)
+    pull_and_check(dockerd, built, tag)
     docker_ok(dockerd, "logout", login_server)
 
 
 def test_docker_pulls_a_multi_arch_index_pushed_by_skopeo(
-    shared_server: Server, mgmt: Management, dockerd: Dockerd, tmp_path: Path
+    shared_server: Server, shared_mgmt: Management, dockerd: Dockerd, tmp_path: Path
 ) -> None:
-    login_server = registry(shared_server, mgmt, dockerd, adminUserEnabled=True)
-    name = login_server.split(".")[0]
-    username, password, _ = mgmt.credentials(name)
+    name, login_server = registry(shared_mgmt, dockerd, adminUserEnabled=True)
+    username, password, _ = shared_mgmt.credentials(name)
     images = [make_image(seed=41, arch="amd64"), make_image(seed=42, arch="arm64")]
     layout, _ = index_layout(tmp_path / "multi", images, "v1")
     with isolated_tools(tmp_path / "tools", "skopeo") as tools:
@@ -204,29 +196,25 @@ def test_docker_pulls_a_multi_arch_index_pushed_by_skopeo(
 
     login(dockerd, login_server, username, password)
     tag = f"{login_server}/multi:v1"
-    docker_ok(dockerd, "pull", "--platform", "linux/arm64", tag)
-    assert image_id(dockerd, tag) == sha256(images[1].config)
-    docker_ok(dockerd, "rmi", tag)
-    docker_ok(dockerd, "pull", "--platform", "linux/amd64", tag)
-    assert image_id(dockerd, tag) == sha256(images[0].config)
-    docker_ok(dockerd, "rmi", tag)
+    pull_and_check(dockerd, sha256(images[1].config), "--platform", "linux/arm64", tag)
+    pull_and_check(dockerd, sha256(images[0].config), "--platform", "linux/amd64", tag)
     docker_ok(dockerd, "logout", login_server)
 
 
 @pytest.fixture(scope="module")
 def refused(
     shared_server: Server,
-    mgmt: Management,
+    shared_mgmt: Management,
     dockerd: Dockerd,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, str]]:
     """A registry that refuses dockerd (it connects from 127.0.0.1; only 127.0.0.2 is allowed),
     its admin user on, and an image built for it: (login server, tag)."""
-    login_server = registry(shared_server, mgmt, dockerd, adminUserEnabled=True)
+    name, login_server = registry(shared_mgmt, dockerd, adminUserEnabled=True)
     tag = f"{login_server}/app:v1"
     build(dockerd, tmp_path_factory.mktemp("refused"), tag, "refused\n")
     rules = {"defaultAction": "Deny", "ipRules": [{"value": "127.0.0.2"}]}
-    mgmt.update(login_server.split(".")[0], networkRuleSet=rules)
+    shared_mgmt.update(name, networkRuleSet=rules)
     yield login_server, tag
     docker_ok(dockerd, "rmi", tag)
 
@@ -234,7 +222,7 @@ def refused(
 def test_a_refused_client_reads_why_in_dockers_words(
     refused: tuple[str, str],
     shared_server: Server,
-    mgmt: Management,
+    shared_mgmt: Management,
     dockerd: Dockerd,
     tmp_path: Path,
 ) -> None:
@@ -242,7 +230,7 @@ def test_a_refused_client_reads_why_in_dockers_words(
     push and pull print the DENIED message, which names the address and the fixing command."""
     login_server, tag = refused
     name = login_server.split(".")[0]
-    username, password, _ = mgmt.credentials(name)
+    username, password, _ = shared_mgmt.credentials(name)
     said = docker_fails(
         dockerd, "login", login_server, "-u", username, "--password-stdin", stdin=password
     )
@@ -293,8 +281,7 @@ def test_tls_with_moorages_ca_in_certs_d(tls_server_on_ipv6: Server, tmp_path: P
         login(daemon, login_server, username, password)
         digest = pushed_digest(docker_ok(daemon, "push", tag))
         docker_ok(daemon, "rmi", tag)
-        docker_ok(daemon, "pull", f"{login_server}/secure/app@{digest}")
-        assert image_id(daemon, f"{login_server}/secure/app@{digest}") == built
+        pull_and_check(daemon, built, f"{login_server}/secure/app@{digest}")
 
 
 def docker_cli(server: Server, home: Path, dockerd: Dockerd) -> Cli:
@@ -319,10 +306,9 @@ def docker_auth(dockerd: Dockerd, login_server: str) -> str:
 
 
 def test_acr_login_signs_docker_in_with_a_fresh_token(
-    shared_server: Server, mgmt: Management, dockerd: Dockerd, tmp_path: Path
+    shared_server: Server, shared_mgmt: Management, dockerd: Dockerd, tmp_path: Path
 ) -> None:
-    login_server = registry(shared_server, mgmt, dockerd)
-    name = login_server.split(".")[0]
+    name, login_server = registry(shared_mgmt, dockerd)
     cli = docker_cli(shared_server, tmp_path, dockerd)
     argv = tmp_path / "docker-argv"
     result = cli.run("acr", "login", "--name", name)
@@ -343,11 +329,11 @@ def test_acr_login_signs_docker_in_with_a_fresh_token(
     built = build(dockerd, tmp_path, tag, "signed in by moorage acr login\n")
     docker_ok(dockerd, "push", tag)
     docker_ok(dockerd, "rmi", tag)
-    docker_ok(dockerd, "pull", tag)
-    assert image_id(dockerd, tag) == built
-    docker_ok(dockerd, "rmi", tag)
+    pull_and_check(dockerd, built, tag)
 
-    pusher, password = mgmt.scoped_token(name, "cipush", ["repositories/cli/app/content/read"])
+    pusher, password = shared_mgmt.scoped_token(
+        name, "cipush", ["repositories/cli/app/content/read"]
+    )
     result = cli.run("acr", "login", "-n", name, "-u", pusher, "-p", password)
     assert result.returncode == 0, result.stderr
     assert docker_auth(dockerd, login_server) == f"{pusher}:"  # and its identity token
