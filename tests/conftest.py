@@ -8,6 +8,15 @@ import pytest
 from tests.support.postgres import Postgres, running_postgres
 from tests.support.seaweedfs import SeaweedFS, running_seaweedfs
 from tests.support.server import Server, running_server
+from tests.support.tools import require
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`@pytest.mark.tool("skopeo", ...)`: skip the test when a program is missing (fail under
+    MOORAGE_REQUIRE_ALL=1), before any fixture starts a server for it."""
+    for marker in item.iter_markers("tool"):
+        for name in marker.args:
+            require(name)
 
 
 @pytest.fixture

@@ -75,11 +75,6 @@ def caller(request: web.Request) -> Caller:
     return request[CALLER_KEY]
 
 
-def may_pull(request: web.Request, repository: str) -> bool:
-    """Whether the request's (authorized) caller may pull from another repository."""
-    return caller(request).may(Action.PULL, repository)
-
-
 async def identify(request: web.Request, registry: Registry) -> Caller | None:
     """The caller the Authorization header proves; None when there is none."""
     header = request.headers.get("Authorization")

@@ -7,13 +7,19 @@ Handlers and services raise domain exceptions or `RegistryError`; the error midd
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from moorage.domain import errors as domain
+from moorage.domain import private_endpoints as endpoints
+from moorage.domain import virtual_networks as vnets
 from moorage.domain.access import InvalidScope, InvalidTokenRequest
+from moorage.domain.networks import InvalidNetworkName
+
+log = logging.getLogger("moorage.distribution")
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,10 +202,53 @@ TRANSLATION: dict[type[domain.DomainError], ErrorCode] = {
 }
 
 
+# Raised by the management plane only: one reaching the registry API is a bug, a logged 500
+# (as is any error in neither set; tests/unit/domain/test_error_translations.py keeps them whole).
+NOT_RAISED_HERE: frozenset[type[domain.DomainError]] = frozenset(
+    (
+        domain.RegistryExists,
+        domain.InvalidRegistryName,
+        domain.AdminUserDisabled,
+        domain.DefaultRegistryKept,
+        domain.PremiumSkuRequired,
+        domain.SkuFeatureUnavailable,
+        domain.RuleLimitExceeded,
+        domain.IPRuleNotFound,
+        domain.InvalidIPRule,
+        domain.InvalidAccessName,
+        domain.InvalidAccessField,
+        domain.ScopeMapNotFound,
+        domain.ScopeMapExists,
+        domain.SystemScopeMapReadOnly,
+        domain.ScopeMapInUse,
+        domain.TokenNotFound,
+        domain.TokenExists,
+        domain.TokenNameTaken,
+        domain.PreconditionFailed,
+        domain.SubscriptionNotFound,
+        domain.ResourceGroupNotFound,
+        domain.PrincipalNotFound,
+        InvalidNetworkName,
+        endpoints.PrivateEndpointError,
+        vnets.VirtualNetworkNotFound,
+        vnets.SubnetNotFound,
+        vnets.InvalidAddressPrefix,
+        vnets.VirtualNetworkPrefixesOverlap,
+        vnets.SubnetsOverlap,
+        vnets.SubnetOutsideVirtualNetwork,
+        vnets.SubnetInUse,
+        vnets.InvalidSubnetReference,
+        vnets.VirtualNetworkRuleNotFound,
+        vnets.ConcurrentNetworkChange,
+    )
+)
+
+
 def translate(exc: domain.DomainError) -> RegistryError:
     code = domain.lookup(TRANSLATION, exc)
     if code is None:
-        return RegistryError(UNKNOWN, exc.message)
+        log.error("no OCI translation for %s: %s", type(exc).__name__, exc.message, exc_info=exc)
+        return RegistryError(UNKNOWN)
     return RegistryError(code, exc.message, exc.detail or None)
 
 

@@ -36,18 +36,6 @@ class Descriptor:
     annotations: dict[str, str] | None = None
     urls: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "mediaType": self.media_type,
-            "digest": str(self.digest),
-            "size": self.size,
-        }
-        if self.artifact_type:
-            out["artifactType"] = self.artifact_type
-        if self.annotations:
-            out["annotations"] = self.annotations
-        return out
-
 
 @dataclass(frozen=True, slots=True)
 class ParsedManifest:

@@ -37,6 +37,7 @@ from moorage.domain.registry import (
 from moorage.management import models
 from moorage.management.private_endpoints import PRIVATE_ENDPOINTS
 from moorage.management.registries import AUDIT
+from moorage.portal import errors
 from moorage.portal.registries import registry_for, service
 from moorage.portal.web import PREFIX, Visitor, flash, page, render
 from moorage.store.audit import Denial
@@ -325,7 +326,13 @@ async def save(request: web.Request, visitor: Visitor) -> web.StreamResponse:
         )
     except DomainError as e:
         return await _render(
-            request, visitor, registry, "public", form=posted, error=e.message, status=400
+            request,
+            visitor,
+            registry,
+            "public",
+            form=posted,
+            error=errors.message(e),
+            status=errors.status(e),
         )
     added = [r.value for r in rules if r.value not in {c.value for c in current}]
     removed = [r.value for r in current if r.value not in {n.value for n in rules}]
@@ -347,7 +354,7 @@ async def upgrade(request: web.Request, visitor: Visitor) -> web.StreamResponse:
             RegistryChanges(sku=Sku.PREMIUM),
         )
     except DomainError as e:
-        flash(visitor, "error", e.message)
+        flash(visitor, "error", errors.message(e))
     else:
         flash(visitor, "ok", f"{registry.name} is now Premium: it can have network rules.")
     raise web.HTTPSeeOther(path_of(registry))
@@ -380,7 +387,7 @@ async def connection(request: web.Request, visitor: Visitor) -> web.StreamRespon
             )
             done = bool(await endpoints.put_connection(registry, name, body))
     except DomainError as e:
-        flash(visitor, "error", e.message)
+        flash(visitor, "error", errors.message(e))
     else:
         if done:
             what = "removed" if status is None else status.value.lower()
@@ -405,7 +412,7 @@ async def allow(request: web.Request, visitor: Visitor) -> web.StreamResponse:
             registry.subscription_id, registry.resource_group, registry.name, value, None
         )
     except DomainError as e:
-        flash(visitor, "error", e.message)
+        flash(visitor, "error", errors.message(e))
         raise web.HTTPSeeOther(path_of(registry, "refusals")) from None
     mode = access_of(updated)
     if mode == "selected":

@@ -10,6 +10,7 @@ from moorage.domain.registry import DEFAULT_REGISTRY, Registry, Sku
 from moorage.management import models
 from moorage.management.registries import SERVICE
 from moorage.management.service import ManagementService
+from moorage.portal import errors
 from moorage.portal.web import PREFIX, Visitor, flash, page, render
 
 GROUP = "moorage"
@@ -98,7 +99,9 @@ async def create(request: web.Request, visitor: Visitor) -> web.StreamResponse:
     try:
         await service(request).create_or_replace(subscription, GROUP, name, body)
     except DomainError as e:
-        return await _list(request, visitor, error=e.message, name=name, sku=sku, status=400)
+        return await _list(
+            request, visitor, error=errors.message(e), name=name, sku=sku, status=errors.status(e)
+        )
     flash(visitor, "ok", f"Registry {name} created.")
     raise web.HTTPSeeOther(f"{PREFIX}/registries/{name}")
 

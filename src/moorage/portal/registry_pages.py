@@ -34,7 +34,9 @@ from moorage.domain.repository_access import PASSWORD_NAMES as TOKEN_PASSWORDS
 from moorage.domain.repository_access import GeneratedPassword, Token, TokenStatus
 from moorage.management.repository_access import REPOSITORY_ACCESS, RepositoryAccess
 from moorage.management.service import PASSWORD_NAMES as ADMIN_PASSWORDS
+from moorage.portal import errors
 from moorage.portal.commands import commands, local_address
+from moorage.portal.errors import FormError
 from moorage.portal.registries import registry_for, service
 from moorage.portal.web import PREFIX, Visitor, flash, page, render
 from moorage.store.content import ContentStore
@@ -47,10 +49,6 @@ EMPTY: Final[Mapping[str, Any]] = {}
 CONTROLS: Final = (Permission.WRITE, Permission.DELETE, Permission.ACTION)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 View = Callable[[web.Request, Visitor, Registry, Mapping[str, Any]], Awaitable[dict[str, Any]]]
-
-
-class FormError(DomainError):
-    """A form field with a value the page does not offer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,9 +267,9 @@ def _change(tab: str, need: Permission, work: Work) -> Handler:
             return await show(request, visitor, registry, tab, status=403, form=form)
         try:
             done = await work(request, visitor, registry, form)
-        except DomainError as e:
-            flash(visitor, "error", e.message)
-            return await show(request, visitor, registry, tab, status=400, form=form)
+        except (FormError, DomainError) as e:
+            flash(visitor, "error", errors.message(e))
+            return await show(request, visitor, registry, tab, status=errors.status(e), form=form)
         done = Done(done) if isinstance(done, str) else done
         log.info("portal: %s on registry %s: %s", visitor.app_id, registry.name, done.message)
         flash(visitor, "ok", done.message)

@@ -4,20 +4,7 @@ import json
 
 import pytest
 
-from moorage.domain import errors as domain
 from moorage.management import errors
-from tests.unit.distribution.test_errors import NOT_DATA_PLANE
-
-
-@pytest.mark.parametrize(
-    "exc", sorted(NOT_DATA_PLANE, key=lambda c: c.__name__), ids=lambda c: c.__name__
-)
-def test_management_errors_have_their_own_code(exc: type[domain.DomainError]) -> None:
-    assert exc in errors.TRANSLATION, f"{exc.__name__} has no resource-manager code"
-    rendered = errors.render(errors.translate(exc("what went wrong", name="x")))
-    body = json.loads(rendered.text or "")
-    assert body["error"]["message"] == "what went wrong"
-    assert rendered.status == errors.TRANSLATION[exc].status
 
 
 @pytest.mark.parametrize("code", list(errors.CODES.values()), ids=lambda c: c.code)
