@@ -17,25 +17,28 @@ SRC = Path(__file__).parents[1] / "src" / "moorage"
 MAY_IMPORT: dict[str, frozenset[str]] = {
     "domain": frozenset(),
     "blobs": frozenset(),
+    # Helpers of the HTTP edge and of start-up, importing nothing of ours.
+    "bodies": frozenset(),
+    "startup": frozenset(),
     "store": frozenset({"domain"}),
     "auth": frozenset({"domain", "store"}),
     "access": frozenset({"domain", "store"}),
     # + access: the gate's request keys (the client address it resolved).
-    "distribution": frozenset({"domain", "auth", "store", "blobs", "access"}),
+    "distribution": frozenset({"domain", "auth", "store", "blobs", "access", "bodies"}),
     # + access: the denial audit it lists, the registry resolver whose cache a change drops.
-    "management": frozenset({"domain", "store", "auth", "access"}),
+    "management": frozenset({"domain", "store", "auth", "access", "bodies"}),
     # management services; + domain (the values they take and return), auth (roles, the
     # identity service and login throttle of sign-in), access (the refusals it shows, the host
     # a request came to), store (its own session store).
-    "portal": frozenset({"management", "domain", "auth", "access", "store"}),
+    "portal": frozenset({"management", "domain", "auth", "access", "store", "bodies"}),
     "config": frozenset({"domain"}),
     "app": frozenset(
         {"domain", "blobs", "store", "auth", "access", "distribution", "management", "portal"}
-        | {"config"}
+        | {"config", "startup", "bodies"}
     ),
     # the management API over HTTP; + app and config (`moorage serve`), auth (`moorage keys`
     # and the TLS files `serve --tls` makes).
-    "cli": frozenset({"app", "config", "auth"}),
+    "cli": frozenset({"app", "config", "auth", "startup"}),
     "__main__": frozenset({"cli"}),
 }
 

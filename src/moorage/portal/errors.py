@@ -21,6 +21,7 @@ log = logging.getLogger("moorage.portal")
 
 FORM = 400  # the user's to fix: the page again, with the message
 STALE = 409  # the resource changed since the page was loaded
+FULL = 507  # no space left to write what the form asked for
 
 TRANSLATION: dict[type[domain.DomainError], int] = {
     # Registries, their SKU and network settings.
@@ -35,6 +36,7 @@ TRANSLATION: dict[type[domain.DomainError], int] = {
     domain.IPRuleNotFound: FORM,
     domain.InvalidIPRule: FORM,
     domain.PreconditionFailed: STALE,
+    domain.StorageFull: FULL,
     domain.SubscriptionNotFound: FORM,
     domain.ResourceGroupNotFound: FORM,
     domain.PrincipalNotFound: FORM,
@@ -86,6 +88,7 @@ NOT_RAISED_HERE: frozenset[type[domain.DomainError]] = frozenset(
         domain.SizeMismatch,
         domain.InvalidRange,
         domain.InvalidPagination,
+        domain.InvalidJson,
         InvalidTokenRequest,
     )
 )

@@ -101,7 +101,7 @@ def test_management_translation_keeps_the_message(cls: type[domain.DomainError])
     body = json.loads(rendered.text or "")
     if _declared(cls, arm.TRANSLATION):
         code = domain.lookup(arm.TRANSLATION, exc)
-        assert code is not None and rendered.status == code.status < 500
+        assert code is not None and rendered.status == code.status != 500
         assert body["error"]["message"] == exc.message
     else:
         assert rendered.status == 500 and body["error"]["code"] == "InternalServerError"
@@ -111,7 +111,7 @@ def test_management_translation_keeps_the_message(cls: type[domain.DomainError])
 def test_portal_translation(cls: type[domain.DomainError]) -> None:
     exc = _instance(cls)
     if _declared(cls, portal.TRANSLATION):
-        assert 400 <= portal.status(exc) < 500 and portal.message(exc) == exc.message
+        assert 400 <= portal.status(exc) != 500 and portal.message(exc) == exc.message
     else:
         with pytest.raises(web.HTTPInternalServerError):
             portal.status(exc)
