@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +171,7 @@ class Tools:
         private_run: bool = False,
         timeout: float = TIMEOUT,
         cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         hosts = ""
         if self.hosts:
@@ -191,7 +192,12 @@ class Tools:
             *argv,
         ]
         result = subprocess.run(
-            wrapped, capture_output=True, env=self.env(), check=False, timeout=timeout, cwd=cwd
+            wrapped,
+            capture_output=True,
+            env={**self.env(), **(env or {})},
+            check=False,
+            timeout=timeout,
+            cwd=cwd,
         )
         result.args = argv  # what the tool was asked, without the wrapper
         return result
