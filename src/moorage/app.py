@@ -115,16 +115,11 @@ def create_app(settings: Settings) -> web.Application:
     app.add_subapp("/acr/v1", create_acr_app())
     router = Router(ROUTES, settings.management_audiences)
 
-    async def management(request: web.Request) -> web.StreamResponse:
-        # The management API answers on the bare host only, never on a login server.
-        if registry_name_from_host(request.host, settings.suffix) is not None:
-            raise web.HTTPNotFound()
-        return await router.handle(request)
-
+    management = _management_host_only(router.handle, settings.suffix)
     app.router.add_route("*", "/subscriptions{tail:.*}", management)
     app.router.add_route("*", "/openapi.json", management)
     for method, path, handler in identity_routes():
-        app.router.add_route(method, path, handler)
+        app.router.add_route(method, path, _management_host_only(handler, settings.suffix))
     for method, path, handler in token_routes():
         app.router.add_route(method, path, handler)
     portal_web.setup(app, settings.suffix, settings.data_dir / OWNER_FILE)
@@ -132,6 +127,22 @@ def create_app(settings: Settings) -> web.Application:
     portal_networking.setup(app)
     portal_registry_pages.setup(app)
     return app
+
+
+def _management_host_only(handler: Handler, suffix: str) -> Handler:
+    """The management API and the identity endpoints answer on the management host only: the
+    bare host of the public listener. A registry's login server and a private endpoint's
+    listener (which serves registries only) answer 404, whatever the Host."""
+
+    async def there(request: web.Request) -> web.StreamResponse:
+        if (
+            registry_name_from_host(request.host, suffix) is not None
+            or request.app[LISTENERS].endpoint_for(request) is not None
+        ):
+            raise web.HTTPNotFound(text="served on the management host only\n")
+        return await handler(request)
+
+    return there
 
 
 async def _to_v2_root(request: web.Request) -> web.StreamResponse:

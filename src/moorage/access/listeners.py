@@ -29,6 +29,9 @@ class Listeners:
 
     def __init__(self) -> None:
         self._by_socket: dict[tuple[str, int], str] = {}
+        self._retired: dict[tuple[str, int], str] = {}
+        """Sockets of deleted endpoints: a connection still open there is judged as that
+        endpoint's (which admits no registry any more), never as the public listener's."""
         self._sites: dict[str, web.TCPSite] = {}
         self._runner: web.AppRunner | None = None
         self._ssl: ssl.SSLContext | None = None
@@ -43,17 +46,19 @@ class Listeners:
         return sorted(self._sites)
 
     def endpoint_for(self, request: web.BaseRequest) -> str | None:
-        """The private endpoint a request came in on; None for the public listener."""
-        if not self._by_socket:
+        """The private endpoint a request came in on (or came in on, before it was deleted);
+        None for the public listener."""
+        if not self._by_socket and not self._retired:
             return None
         transport = request.transport
         sockname = transport.get_extra_info("sockname") if transport is not None else None
         if not isinstance(sockname, tuple) or len(sockname) < 2:
             return None
         try:
-            return self._by_socket.get(_socket_key(str(sockname[0]), int(sockname[1])))
+            key = _socket_key(str(sockname[0]), int(sockname[1]))
         except ValueError:
             return None
+        return self._by_socket.get(key) or self._retired.get(key)
 
     async def start(self, name: str, address: str, port: int) -> None:
         """Listen for private endpoint `name` on address:port (restarting it if it moved)."""
@@ -69,14 +74,34 @@ class Listeners:
         await site.start()
         self._sites[name] = site
         self._by_socket[key] = name
+        self._retired.pop(key, None)
         log.info("private endpoint %s listening on %s", name, site.name)
 
     async def stop(self, name: str) -> None:
+        """Stop listening for `name`, and close the connections already open to it: each ends
+        after the request it is serving (none waits for a next one)."""
         site = self._sites.pop(name, None)
+        sockets = {k for k, v in self._by_socket.items() if v == name}
         self._by_socket = {k: v for k, v in self._by_socket.items() if v != name}
-        if site is not None:
-            await site.stop()
-            log.info("private endpoint %s stopped listening", name)
+        if site is None:
+            return
+        await site.stop()
+        self._retired.update(dict.fromkeys(sockets, name))
+        server = self._runner.server if self._runner is not None else None
+        closed = 0
+        for connection in server.connections if server is not None else []:
+            transport = connection.transport
+            sockname = transport.get_extra_info("sockname") if transport is not None else None
+            if isinstance(sockname, tuple) and _socket_key(*sockname[:2]) in sockets:
+                # An idle connection closes now; a busy one once its request is answered (a
+                # download is not cut short). aiohttp's close() alone would leave an idle one
+                # open and unserved, its shutdown() waits out a timeout: neither fits.
+                if getattr(connection, "_request_in_progress", True):
+                    connection.close()
+                else:
+                    connection.force_close()
+                closed += 1
+        log.info("private endpoint %s stopped listening (%d connections closed)", name, closed)
 
 
 LISTENERS: Final = web.AppKey("listeners", Listeners)
