@@ -19,26 +19,20 @@ import pytest
 from tests.integration.test_private_endpoint_api import NET, Endpoints
 from tests.support.management import Management
 from tests.support.registry_http import owner_authorization
-from tests.support.server import Server, free_port
+from tests.support.server import Server, free_port, running_server
 
 PE = "127.0.0.5"
 REGISTRY = "confreg1"
 
 
+PE_PORT = free_port(PE)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    port = free_port()
-    pe_port = free_port(PE)
-    srv = Server(
-        tmp_path_factory.mktemp("confusion") / "data",
-        port,
-        extra_args=["--private-endpoint", f"pe1={PE}:{pe_port}"],
-    ).start()
-    srv.pe_port = pe_port  # type: ignore[attr-defined]
-    try:
+    data = tmp_path_factory.mktemp("confusion") / "data"
+    with running_server(data, "--private-endpoint", f"pe1={PE}:{PE_PORT}") as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -103,14 +97,13 @@ def test_the_identity_endpoint_answers_on_the_management_host(
     ],
 )
 def test_nowhere_else(server: Server, mgmt: Management, where: str) -> None:
-    pe_port: int = server.pe_port  # type: ignore[attr-defined]
-    address, port = (PE, pe_port) if where.startswith("private") else ("127.0.0.1", server.port)
+    address, port = (PE, PE_PORT) if where.startswith("private") else ("127.0.0.1", server.port)
     host = {
         "login server": f"{REGISTRY}.localhost:{server.port}",
         "login server, trailing dot": f"{REGISTRY}.localhost.:{server.port}",
         "login server, upper case": f"{REGISTRY.upper()}.LOCALHOST:{server.port}",
         "private endpoint, login server": f"{REGISTRY}.localhost:{server.port}",
-        "private endpoint, bare host": f"{PE}:{pe_port}",
+        "private endpoint, bare host": f"{PE}:{PE_PORT}",
         "private endpoint, management host's name": server.address,
     }[where]
     for method, path, kw in identity_requests(server):
