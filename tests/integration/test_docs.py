@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -22,18 +23,23 @@ import pytest
 
 from tests.support.az import az_program
 from tests.support.containers import Tools, describe
+from tests.support.docker import Containerd, Dockerd
 from tests.support.oci import image_layout, make_image
 from tests.support.server import Server, free_port
 from tests.support.tools import require
 
 ROOT = Path(__file__).parents[2]
 DOCS = ROOT / "docs"
-TESTED = re.compile(r"<!-- tested -->\s*```sh\n(.*?)```", re.S)
+TESTED = re.compile(r"<!-- tested(?:: (\w+))? -->\s*```sh\n(.*?)```", re.S)
+"""A block marked `<!-- tested: KIND -->` needs more than a server (KIND: docker, containerd,
+kubectl); only the tests that provide it run it."""
 DOCUMENTED_PORT = re.compile(r"(?<![\d.])(500\d)(?!\d)")
 
 
-def runnable_blocks(page: str) -> list[str]:
-    return TESTED.findall((ROOT / page if page == "README.md" else DOCS / page).read_text())
+def runnable_blocks(page: str, kinds: tuple[str, ...] = ("",)) -> list[str]:
+    """The page's tested blocks of these kinds ("" is a plain `<!-- tested -->`), in order."""
+    text = (ROOT / page if page == "README.md" else DOCS / page).read_text()
+    return [block for kind, block in TESTED.findall(text) if kind in kinds]
 
 
 @pytest.fixture
@@ -66,8 +72,8 @@ class Ports:
         return text
 
 
-def page_script(page: str, server: Server) -> tuple[str, Ports]:
-    blocks = runnable_blocks(page)
+def page_script(page: str, server: Server, kinds: tuple[str, ...] = ("",)) -> tuple[str, Ports]:
+    blocks = runnable_blocks(page, kinds)
     assert blocks, f"{page} has no tested blocks"
     ports = Ports(server)
     return ports.to_free("set -x\n" + "\n".join(blocks)), ports
@@ -101,11 +107,17 @@ def run_page(page: str, server: Server, cwd: Path, extra_path: list[Path], **env
     return ports.to_documented(result.stdout)
 
 
-def run_page_with_podman(page: str, server: Server, cwd: Path, env: Mapping[str, str]) -> str:
+def run_page_with_podman(
+    page: str,
+    server: Server,
+    cwd: Path,
+    env: Mapping[str, str],
+    kinds: tuple[str, ...] = ("",),
+) -> str:
     """A page whose blocks build and push with podman, in storage of the test's own."""
     require("podman")
     require("skopeo")
-    script, ports = page_script(page, server)
+    script, ports = page_script(page, server, kinds)
     with Tools(cwd / "tools") as tools:
         tools.runroot  # noqa: B018 - podman's storage, named through the environment
         result = tools.run(
@@ -154,6 +166,35 @@ def test_registry_page(documented_server: Server, tmp_path: Path) -> None:
     out = run_page_with_podman("registry.md", documented_server, tmp_path, {})
     assert (tmp_path / "hello-copy" / "index.json").exists()
     assert '"repositories": []' in out or '"repositories":[]' in out  # myregistry1 is new
+
+
+@pytest.mark.tool("docker")
+@pytest.mark.tool("dockerd")
+@pytest.mark.tool("containerd")
+@pytest.mark.parametrize("documented_server", [()], indirect=True)
+def test_registry_page_with_docker_and_containerd(
+    documented_server: Server, tmp_path: Path
+) -> None:
+    """The whole page again, with its docker and containerd sections, against a private dockerd
+    and containerd (DOCKER_HOST, CONTAINERD_ADDRESS); the daemon resolves myregistry1 through
+    the hosts line the page asks for. kubectl has no Debian 12 package: its block runs where
+    kubectl is installed."""
+    kubectl = shutil.which("kubectl") is not None
+    kinds = ("", "docker", "containerd", *(("kubectl",) if kubectl else ()))
+    with (
+        Dockerd(hosts={"myregistry1.localhost": "127.0.0.1"}) as dockerd,
+        Containerd() as containerd,
+    ):
+        env = {
+            "DOCKER_HOST": f"unix://{dockerd.socket}",
+            "CONTAINERD_ADDRESS": str(containerd.socket),
+        }
+        out = run_page_with_podman("registry.md", documented_server, tmp_path, env, kinds)
+    assert out.count("Login Succeeded") >= 3, out  # podman, docker, moorage acr login
+    assert "Removing login credentials for 127.0.0.1:5000" in out, out
+    if kubectl:
+        secret = (tmp_path / "moorage-pull.yaml").read_text()
+        assert "type: kubernetes.io/dockerconfigjson" in secret
 
 
 def test_registry_page_lists_every_serve_option() -> None:

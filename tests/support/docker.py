@@ -11,6 +11,7 @@ masquerade). Sockets live under a short /tmp path (a unix socket path is limited
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -141,11 +142,13 @@ class Dockerd(Daemon):
         return self.root / "cli"
 
     def command(self) -> list[str]:
-        # The key path is only accepted in the config file; without it dockerd writes
-        # /etc/docker/key.json.
-        (self.root / "daemon.json").write_text(
-            f'{{"deprecated-key-path": "{self.root / "key.json"}"}}'
-        )
+        # The key path is only accepted in the config file (without it dockerd writes
+        # /etc/docker/key.json); the insecure registries go there as docs/registry.md shows.
+        config = {
+            "deprecated-key-path": str(self.root / "key.json"),
+            "insecure-registries": self.insecure_registries,
+        }
+        (self.root / "daemon.json").write_text(json.dumps(config))
         argv = [
             require("dockerd"),
             "--config-file", str(self.root / "daemon.json"),
@@ -156,8 +159,6 @@ class Dockerd(Daemon):
             "--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false",
             "--bridge=none",
         ]  # fmt: skip
-        for registry in self.insecure_registries:
-            argv += ["--insecure-registry", registry]
         return argv
 
     def trust(self, login_server: str, ca: Path) -> None:
