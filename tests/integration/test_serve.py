@@ -48,6 +48,11 @@ def test_default_registry_answers_on_the_bare_host_and_its_login_server(server: 
         (["--default-registry", "bad-name"], "--default-registry: invalid registry name"),
         (["--max-manifest-bytes", "10"], "--max-manifest-bytes: 10 is too small"),
         (["--login-server-suffix", "a/b"], "--login-server-suffix: 'a/b'"),
+        (
+            ["--forwarded-header", "X-Client-IP"],
+            "--forwarded-header (MOORAGE_FORWARDED_HEADER): 'X-Client-IP' is not one of "
+            "X-Forwarded-For, Forwarded, X-Real-IP",
+        ),
     ],
 )
 def test_bad_settings_stop_before_start(tmp_path: Path, args: list[str], message: str) -> None:
