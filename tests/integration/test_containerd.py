@@ -13,6 +13,7 @@ import base64
 import json
 import secrets
 import shutil
+import ssl
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +26,8 @@ from tests.support.containers import describe, ok
 from tests.support.docker import Containerd
 from tests.support.management import Management
 from tests.support.oci import OCI_MANIFEST, Image, make_image, sha256
-from tests.support.registry_http import push_blob, push_manifest
-from tests.support.server import Server
+from tests.support.registry_http import owner_auth, push_blob, push_manifest
+from tests.support.server import Server, running_server
 
 pytestmark = [pytest.mark.tool("containerd"), pytest.mark.tool("ctr")]
 
@@ -57,6 +58,10 @@ def push_image(server: Server, login_server: str, credentials: tuple[str, str], 
             push_blob(client, repo, blob)
         push_manifest(client, repo, tag, image.manifest, OCI_MANIFEST)
     return image
+
+
+def ssl_context(ca: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(ca))
 
 
 def listed(containerd: Containerd) -> dict[str, str]:
@@ -167,3 +172,38 @@ def test_pull_through_hosts_toml_with_the_pull_secrets_credentials(
     ok(containerd.ctr("images", "pull", "--hosts-dir", str(hosts_dir), "-u", user, ref))
     assert listed(containerd)[ref] == sha256(image.manifest)
     ok(containerd.ctr("images", "rm", ref))
+
+
+def test_pull_over_tls_with_moorages_ca_in_hosts_toml(tmp_path: Path) -> None:
+    """hosts.toml with `https://` and `ca = ...`, as docs/registry.md shows for TLS: the pull
+    fails without the CA and succeeds with it (containerd trusts no registry by its address)."""
+    with running_server(tmp_path / "data", "--tls") as server, Containerd() as containerd:
+        credentials = owner_auth(server)
+        image = make_image(seed=secrets.randbits(16), layers=1)
+        with httpx.Client(
+            base_url=server.url, auth=credentials, verify=ssl_context(server.ca), timeout=30
+        ) as client:
+            for blob in image.blobs():
+                push_blob(client, "secure/app", blob)
+            push_manifest(client, "secure/app", "v1", image.manifest, OCI_MANIFEST)
+
+        hosts_dir = tmp_path / "certs.d"
+        host = hosts_dir / server.address
+        host.mkdir(parents=True)
+        (host / "hosts.toml").write_text(
+            f'server = "https://{server.address}"\n\n'
+            f'[host."https://{server.address}"]\n'
+            '  capabilities = ["pull", "resolve"]\n'
+        )
+        ref = f"{server.address}/secure/app:v1"
+        user = ":".join(credentials)
+        pull = ["images", "pull", "--hosts-dir", str(hosts_dir), "-u", user, ref]
+        untrusted = containerd.ctr(*pull)
+        assert untrusted.returncode != 0
+        assert "certificate signed by unknown authority" in untrusted.stderr.decode()
+
+        shutil.copyfile(server.ca, host / "ca.crt")
+        with (host / "hosts.toml").open("a") as f:
+            f.write(f'  ca = "{host / "ca.crt"}"\n')
+        ok(containerd.ctr(*pull))
+        assert listed(containerd)[ref] == sha256(image.manifest)

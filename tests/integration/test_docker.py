@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pytest
 from moorage.cli.registry_login import TOKEN_USER
 from tests.integration.test_cli import Cli
 from tests.support.containers import isolated_tools, ok
-from tests.support.docker import Dockerd
+from tests.support.docker import Containerd, Dockerd
 from tests.support.management import Management
 from tests.support.oci import index_layout, make_image, sha256
 from tests.support.registry_http import owner_auth
@@ -342,3 +343,39 @@ def test_acr_login_signs_docker_in_with_a_fresh_token(
     assert wrong.returncode == 1
     assert f"ERROR: docker could not sign in to {login_server}: " in wrong.stderr, wrong.stderr
     docker_ok(dockerd, "logout", login_server)
+
+
+OUTSIDE = [
+    Path("/run/docker"),
+    Path("/run/containerd"),
+    Path("/opt/containerd"),
+    Path("/etc/docker/key.json"),
+    Path("/etc/docker/daemon.json"),
+    Path("/etc/docker/certs.d"),
+    *Path("/sys/fs/cgroup").glob("*/docker"),
+    *Path("/sys/fs/cgroup").glob("*/default"),
+]
+
+
+def test_the_daemons_leave_nothing_behind(shared_server: Server, tmp_path: Path) -> None:
+    """A dockerd and a containerd that pulled and pushed: once stopped, their directories,
+    processes and mounts are gone, and nothing appeared where the daemons write by default."""
+    existed = {path for path in OUTSIDE if path.exists()}
+    user = ":".join(owner_auth(shared_server))
+    with Dockerd() as daemon, Containerd() as ctr_daemon:
+        roots = [daemon.root, ctr_daemon.root]
+        tag = f"{shared_server.address}/leftovers/app:v1"
+        build(daemon, tmp_path, tag, "nothing left\n")
+        login(daemon, shared_server.address, *owner_auth(shared_server))
+        docker_ok(daemon, "push", tag)
+        ok(ctr_daemon.ctr("images", "pull", "--plain-http", "-u", user, tag))
+    assert not any(root.exists() for root in roots)
+    assert {path for path in OUTSIDE if path.exists()} == existed
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert not any(str(root) in mounts for root in roots)
+    leftover = subprocess.run(
+        ["pgrep", "-f", "|".join(str(root) for root in roots)],
+        capture_output=True,
+        check=False,
+    )
+    assert leftover.returncode == 1, leftover.stdout  # no process names those directories
