@@ -36,6 +36,12 @@ def _as_postgres(*command: str) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.getuid() == 0 else list(command)
 
 
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
+
+
 @dataclass
 class Postgres:
     directory: Path
@@ -58,7 +64,7 @@ class Postgres:
             parent.chmod(parent.stat().st_mode | 0o001)
         if os.getuid() == 0:
             shutil.chown(self.directory, "postgres", "postgres")
-        subprocess.run(
+        _run(
             _as_postgres(
                 str(BIN / "initdb"),
                 "-D",
@@ -71,15 +77,13 @@ class Postgres:
                 "UTF8",
                 "--locale=C.UTF-8",
                 "--no-sync",
-            ),
-            check=True,
-            capture_output=True,
+            )
         )
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
             " -c fsync=off -c max_connections=200"
         )
-        subprocess.run(
+        _run(
             _as_postgres(
                 str(BIN / "pg_ctl"),
                 "-D",
@@ -90,9 +94,7 @@ class Postgres:
                 "-o",
                 options,
                 "start",
-            ),
-            check=True,
-            capture_output=True,
+            )
         )
         return self
 
@@ -129,10 +131,10 @@ class Postgres:
         )
         return result.stdout
 
-    def create_database(self) -> str:
-        """A new, empty database; returns its URL."""
+    def create_database(self, template: str | None = None) -> str:
+        """A new database (empty, or a copy of `template`'s); returns its URL."""
         name = "t_" + uuid.uuid4().hex[:16]
-        self.psql(f"CREATE DATABASE {name}")
+        self.psql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
         return self.url(name)
 
 

@@ -33,7 +33,7 @@ from moorage.store.schema import (
     repository_blobs,
     tags,
 )
-from moorage.store.sql import ensure_repository, insert_ignore, repository_id
+from moorage.store.sql import ensure_repository, insert_ignore, lock_repository, repository_id
 from moorage.store.types import ManifestHead, Referrer, StoredManifest, utcnow
 
 
@@ -214,6 +214,7 @@ class ContentStore:
         """Store a manifest (and move a tag to it) once everything it references is there."""
         async with self._write(registry_id, repository) as conn:
             repo_id = await ensure_repository(conn, registry_id, repository)
+            await lock_repository(conn, repo_id)
             await check_references(conn, repo_id, repository, parsed)
             manifest_id = (
                 await conn.execute(

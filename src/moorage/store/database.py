@@ -3,6 +3,11 @@
 SQLite (the embedded default) gets one writer connection that opens every transaction with
 BEGIN IMMEDIATE, so writers queue instead of failing, and a small pool of readers that WAL
 mode never blocks. Every write goes through `Database.write()`.
+
+PostgreSQL (`postgresql://user:password@host:port/db`, through asyncpg) gets one pool for
+both; what SQLite's single writer made safe is held by row locks and constraints in the stores.
+Migrations run in one transaction under an advisory lock, so replicas starting at once
+migrate exactly once: the others wait, then find the schema at its newest revision.
 """
 
 from __future__ import annotations
@@ -38,8 +43,20 @@ def _sqlite_pragmas(engine: AsyncEngine, *, begin: str) -> None:
         conn.exec_driver_sql(begin)
 
 
+MIGRATION_LOCK = 0x6D6F6F72  # "moor": the advisory lock key every replica migrates under
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL of a database URL as users write it (postgresql:// -> asyncpg)."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+asyncpg://" + url[len(scheme) :]
+    return url
+
+
 class Database:
     def __init__(self, url: str) -> None:
+        url = engine_url(url)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -48,7 +65,9 @@ class Database:
             _sqlite_pragmas(self.writer, begin="BEGIN IMMEDIATE")
             _sqlite_pragmas(self.reader, begin="BEGIN")
         else:
-            self.writer = self.reader = create_async_engine(url, pool_size=10)
+            self.writer = self.reader = create_async_engine(
+                url, pool_size=10, max_overflow=10, pool_pre_ping=True
+            )
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Database:
@@ -79,6 +98,10 @@ class Database:
                 await raw.execute("PRAGMA foreign_keys=OFF")
             try:
                 async with conn.begin():
+                    if not self.is_sqlite:  # held until this transaction ends
+                        await conn.exec_driver_sql(
+                            f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"
+                        )
                     await conn.run_sync(_upgrade)
                     if raw is not None:
                         broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()

@@ -235,7 +235,10 @@ class RegistryStore:
         return await self.get(name)
 
     async def _row(self, conn: AsyncConnection, name: str) -> Any:
-        """The registry's row (id, name, etag and network settings) inside a transaction."""
+        """The registry's row (id, name, etag and network settings), locked until the write
+        transaction ends: on PostgreSQL concurrent changes to one registry queue here, so the
+        If-Match check and the rule limit see what the previous change wrote (SQLite's single
+        writer already queues them; FOR UPDATE renders as nothing there)."""
         return (
             await conn.execute(
                 select(
@@ -245,7 +248,9 @@ class RegistryStore:
                     registries.c.sku,
                     registries.c.public_network_access,
                     registries.c.default_action,
-                ).where(registries.c.name_key == name.lower())
+                )
+                .where(registries.c.name_key == name.lower())
+                .with_for_update()
             )
         ).first()
 

@@ -33,3 +33,11 @@ async def ensure_repository(conn: AsyncConnection, registry_id: int, name: str) 
     found = await repository_id(conn, registry_id, name)
     assert found is not None  # inserted or already there, inside this transaction
     return found
+
+
+async def lock_repository(conn: AsyncConnection, repo_id: int) -> None:
+    """Hold the repository's row until the transaction ends: on PostgreSQL, writes of manifests
+    and tags to one repository queue here instead of racing to the same unique keys."""
+    await conn.execute(
+        select(repositories.c.id).where(repositories.c.id == repo_id).with_for_update()
+    )
