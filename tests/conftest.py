@@ -34,9 +34,9 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+def postgres() -> Iterator[Postgres]:
     """One throwaway PostgreSQL 15 cluster for the session; tests take a database each."""
-    with running_postgres(tmp_path_factory.mktemp("postgres")) as pg:
+    with running_postgres() as pg:
         yield pg
 
 

@@ -11,6 +11,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy.exc import DBAPIError
 
 from moorage.access.audit import DenialAudit
 from moorage.access.client import ClientResolver, Forwarding
@@ -28,7 +30,9 @@ from moorage.auth.registry_oauth import RegistryTokenService
 from moorage.auth.registry_tokens import RegistryTokens
 from moorage.auth.secrets import new_hashed_secret
 from moorage.auth.tokens import TokenService
+from moorage.blobs.driver import BlobDriver
 from moorage.blobs.filesystem import FilesystemDriver
+from moorage.blobs.s3 import open_s3_driver
 from moorage.config import EndpointSpec, Settings
 from moorage.distribution.acr import create_acr_app
 from moorage.distribution.context import CONTENT, RESOLVER
@@ -51,7 +55,7 @@ from moorage.portal import registries as portal_registries
 from moorage.portal import registry_pages as portal_registry_pages
 from moorage.portal import web as portal_web
 from moorage.portal.sessions import Sessions
-from moorage.startup import cannot_listen, check_can_listen
+from moorage.startup import StartupError, cannot_listen, check_can_listen
 from moorage.store.audit import AuditStore
 from moorage.store.content import ContentStore
 from moorage.store.credentials import CredentialStore
@@ -82,7 +86,13 @@ async def open_stores(settings: Settings) -> tuple[Database, RegistryStore]:
     """Open (and migrate) the metadata store; used by the server and by offline commands."""
     prepare_data_dir(settings)
     db = Database(settings.database_url)
-    await db.migrate()
+    try:
+        await db.migrate()
+    except (OSError, DBAPIError) as e:
+        await db.close()
+        if db.is_sqlite:
+            raise
+        raise StartupError(f"--database: cannot use {db.address}: {e}") from None
     registries = RegistryStore(
         db,
         login_server_suffix=settings.suffix,
@@ -90,6 +100,21 @@ async def open_stores(settings: Settings) -> tuple[Database, RegistryStore]:
         max_ip_rules=settings.max_ip_rules,
     )
     return db, registries
+
+
+async def open_blob_driver(settings: Settings, stack: contextlib.AsyncExitStack) -> BlobDriver:
+    """The filesystem driver in the data directory, or the S3 driver of `--blob-store` once
+    its bucket answers (closed with `stack`)."""
+    location = settings.s3_location
+    if location is None:
+        return FilesystemDriver(settings.data_dir)
+    driver = await stack.enter_async_context(open_s3_driver(location))
+    try:
+        await driver.check()
+    except (ClientError, BotoCoreError, OSError) as e:
+        await stack.aclose()
+        raise StartupError(f"--blob-store: cannot use {location.address}: {e}") from None
+    return driver
 
 
 @web.middleware
@@ -167,7 +192,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     audit = DenialAudit(AuditStore(db))
     listeners = app[LISTENERS]
     app[AUDIT] = audit
-    driver = FilesystemDriver(settings.data_dir)
+    stack = contextlib.AsyncExitStack()
+    driver = await open_blob_driver(settings, stack)
     content = RegistryContent(
         ContentStore(db),
         UploadStore(db),
@@ -237,6 +263,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
                 await task
         await audit.flush()
         await db.close()
+        await stack.aclose()
 
 
 async def _purge_uploads(content: RegistryContent, settings: Settings) -> None:

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from moorage.blobs.location import S3Location
 from moorage.domain.errors import DomainError
 from moorage.domain.forwarding import ForwardedHeader
 from moorage.domain.manifest import DEFAULT_MAX_MANIFEST_BYTES
 from moorage.domain.networks import check_network_name
 from moorage.domain.registry import DEFAULT_REGISTRY, check_registry_name
+from moorage.store.urls import database_url_problem, shown_database_url
 
 
 class SettingsError(ValueError):
@@ -25,6 +27,14 @@ def default_data_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "moorage"
+
+
+def default_database() -> str:
+    return os.environ.get("MOORAGE_DATABASE_URL", "")
+
+
+def default_blob_store() -> str:
+    return os.environ.get("MOORAGE_BLOB_STORE", "")
 
 
 def default_forwarded_header() -> str:
@@ -56,8 +66,25 @@ class Settings:
     """The one header believed from a trusted proxy: X-Forwarded-For, Forwarded or X-Real-IP."""
     private_endpoints: tuple[str, ...] = ()
     """Private endpoints to listen on besides the public address: "NAME=ADDRESS:PORT"."""
+    database: str = field(default_factory=default_database)
+    """PostgreSQL for metadata (postgresql://user:password@host:port/db); empty: SQLite in the
+    data directory."""
+    blob_store: str = field(default_factory=default_blob_store)
+    """S3 for blobs (s3://bucket/prefix?endpoint=...&region=...); empty: the data directory."""
 
     def __post_init__(self) -> None:
+        if self.database:
+            problem = database_url_problem(self.database)
+            if problem:
+                shown = shown_database_url(self.database)
+                raise SettingsError(f"--database (MOORAGE_DATABASE_URL): {shown!r} {problem}")
+        if self.blob_store:
+            try:
+                S3Location.parse(self.blob_store)
+            except ValueError as e:
+                raise SettingsError(
+                    f"--blob-store (MOORAGE_BLOB_STORE): {self.blob_store!r}: {e}"
+                ) from None
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"--port: {self.port} is not a TCP port (0-65535)")
         try:
@@ -156,7 +183,11 @@ class Settings:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.data_dir / 'moorage.db'}"
+        return self.database or f"sqlite+aiosqlite:///{self.data_dir / 'moorage.db'}"
+
+    @property
+    def s3_location(self) -> S3Location | None:
+        return S3Location.parse(self.blob_store) if self.blob_store else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,11 +58,7 @@ class Postgres:
 
     def start(self) -> Postgres:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.directory.chmod(0o755)
-        for parent in self.directory.parents:  # pytest's and mktemp's directories are 0700
-            if parent == Path("/") or parent.stat().st_mode & 0o001:
-                continue
-            parent.chmod(parent.stat().st_mode | 0o001)
+        self.directory.chmod(0o755)  # mkdtemp makes it 0700; the postgres user must enter
         if os.getuid() == 0:
             shutil.chown(self.directory, "postgres", "postgres")
         _run(
@@ -139,10 +136,15 @@ class Postgres:
 
 
 @contextmanager
-def running_postgres(directory: Path) -> Iterator[Postgres]:
+def running_postgres() -> Iterator[Postgres]:
+    """A cluster in a directory of its own under /tmp (not pytest's: its 0700 parents and its
+    clean-up of old directories, run by any other pytest session, are no place for a cluster
+    owned by another user); removed on the way out."""
     require_postgres()
-    server = Postgres(directory, free_port()).start()
+    directory = Path(tempfile.mkdtemp(prefix="moorage-pg-"))
+    server = Postgres(directory, free_port())
     try:
-        yield server
+        yield server.start()
     finally:
         server.stop()
+        shutil.rmtree(directory, ignore_errors=True)

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import botocore.session
 import pytest
@@ -146,14 +147,27 @@ class SeaweedFS:
         self.stop()
         raise RuntimeError(f"SeaweedFS did not answer within {timeout}s:\n{self.log()}")
 
-    def _bucket_ready(self) -> bool:
-        client = botocore.session.get_session().create_client(
+    def client(self) -> Any:
+        """A synchronous botocore S3 client signed with the server's credentials."""
+        return botocore.session.get_session().create_client(
             "s3",
             endpoint_url=self.endpoint,
             region_name=REGION,
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,
         )
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every object key under a prefix of the test bucket."""
+        client = self.client()
+        try:
+            pages = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+            return [item["Key"] for page in pages for item in page.get("Contents", [])]
+        finally:
+            client.close()
+
+    def _bucket_ready(self) -> bool:
+        client = self.client()
         try:
             client.head_bucket(Bucket=BUCKET)
         except Exception:

@@ -34,6 +34,8 @@ class Server:
     """The CA that signs the server's certificate, when it is not moorage's own."""
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    """Variables added to the server's environment (e.g. AWS credentials)."""
 
     @property
     def address(self) -> str:
@@ -82,7 +84,7 @@ class Server:
 
     def start(self, timeout: float = 30.0) -> Server:
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
                 [

@@ -26,13 +26,13 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
 from moorage.blobs.driver import Observer
+from moorage.blobs.location import S3Location
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -45,49 +45,7 @@ MIN_PART = 5 * MiB
 """S3's smallest part of a multipart upload (except the last)."""
 _READ_CHUNK = MiB
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
-
-
-@dataclass(frozen=True)
-class S3Location:
-    """Where blobs live: `s3://bucket/prefix?endpoint=http://host:port&region=...`."""
-
-    bucket: str
-    prefix: str
-    endpoint: str | None
-    region: str | None
-
-    @classmethod
-    def parse(cls, url: str) -> S3Location:
-        """Raises ValueError saying what is wrong with the URL."""
-        parts = urlsplit(url)
-        if parts.scheme != "s3":
-            raise ValueError("an S3 blob store URL starts with s3://")
-        if not _BUCKET.match(parts.netloc):
-            raise ValueError(f"{parts.netloc!r} is not an S3 bucket name")
-        query = parse_qs(parts.query, keep_blank_values=True)
-        unknown = sorted(set(query) - {"endpoint", "region"})
-        if unknown:
-            raise ValueError(f"unknown option {unknown[0]!r} (known: endpoint, region)")
-        endpoint = query.get("endpoint", [None])[-1] or None
-        if endpoint is not None:
-            scheme = urlsplit(endpoint)
-            if scheme.scheme not in ("http", "https") or not scheme.hostname:
-                raise ValueError(f"endpoint {endpoint!r} is not an http(s) URL")
-        prefix = parts.path.strip("/")
-        return cls(
-            bucket=parts.netloc,
-            prefix=f"{prefix}/" if prefix else "",
-            endpoint=endpoint,
-            region=query.get("region", [None])[-1] or None,
-        )
-
-    @property
-    def address(self) -> str:
-        """What an error names when the store cannot be reached."""
-        where = self.endpoint or "AWS S3"
-        return f"bucket {self.bucket!r} at {where}"
 
 
 def _missing(error: ClientError) -> bool:

@@ -94,6 +94,20 @@ for _command in (login, logout, account, ad, acr, network):  # the cloud CLI's c
     help="Let several servers on this machine share the data directory (replicas); "
     "each of them must say so.",
 )
+@click.option(
+    "--database",
+    default=None,
+    metavar="URL",
+    help="PostgreSQL for metadata: postgresql://user:password@host:port/db "
+    "[env MOORAGE_DATABASE_URL; default SQLite in the data directory].",
+)
+@click.option(
+    "--blob-store",
+    default=None,
+    metavar="URL",
+    help="S3 for blobs: s3://bucket/prefix?endpoint=URL&region=R, credentials from the "
+    "standard AWS variables and files [env MOORAGE_BLOB_STORE; default the data directory].",
+)
 def serve(
     data_dir: Path | None,
     host: str,
@@ -110,6 +124,8 @@ def serve(
     forwarded_header: str | None,
     private_endpoints: tuple[str, ...],
     shared_data_dir: bool,
+    database: str | None,
+    blob_store: str | None,
 ) -> None:
     """Run the registry service."""
     from aiohttp import web  # the server's modules load only for the commands that need them
@@ -132,6 +148,8 @@ def serve(
         trusted_proxies=trusted_proxies or None,
         forwarded_header=forwarded_header,
         private_endpoints=private_endpoints or None,
+        database=database,
+        blob_store=blob_store,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

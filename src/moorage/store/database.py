@@ -19,7 +19,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -110,6 +110,14 @@ class Database:
             finally:
                 if raw is not None:
                     await raw.execute("PRAGMA foreign_keys=ON")
+
+    @property
+    def address(self) -> str:
+        """Where the database is, as an error names it (no password)."""
+        if self.is_sqlite:
+            return self.url.removeprefix("sqlite+aiosqlite:///")
+        parsed = make_url(self.url)
+        return f"PostgreSQL at {parsed.host}:{parsed.port or 5432}, database {parsed.database!r}"
 
     async def close(self) -> None:
         await self.writer.dispose()

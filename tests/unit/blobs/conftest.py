@@ -17,7 +17,8 @@ import pytest
 
 from moorage.blobs.driver import BlobDriver
 from moorage.blobs.filesystem import FilesystemDriver
-from moorage.blobs.s3 import S3Location, open_s3_driver
+from moorage.blobs.location import S3Location
+from moorage.blobs.s3 import open_s3_driver
 from tests.support.seaweedfs import SeaweedFS
 
 DriverFactory = Callable[[pytest.FixtureRequest, Path], AbstractAsyncContextManager[BlobDriver]]

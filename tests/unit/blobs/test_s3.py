@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from moorage.blobs.s3 import MIN_PART, PART_SIZE, S3Driver, S3Location, open_s3_driver
+from moorage.blobs.location import S3Location
+from moorage.blobs.s3 import MIN_PART, PART_SIZE, S3Driver, open_s3_driver
 from tests.support.seaweedfs import SeaweedFS
 
 MiB = 1 << 20
