@@ -78,8 +78,8 @@ class Listeners:
         log.info("private endpoint %s listening on %s", name, site.name)
 
     async def stop(self, name: str) -> None:
-        """Stop listening for `name`, and close the connections already open to it: each ends
-        after the request it is serving (none waits for a next one)."""
+        """Stop listening for `name`, and close the idle connections already open to it; one
+        serving a request finishes it, and its next request is refused."""
         site = self._sites.pop(name, None)
         sockets = {k for k, v in self._by_socket.items() if v == name}
         self._by_socket = {k: v for k, v in self._by_socket.items() if v != name}
@@ -93,15 +93,14 @@ class Listeners:
             transport = connection.transport
             sockname = transport.get_extra_info("sockname") if transport is not None else None
             if isinstance(sockname, tuple) and _socket_key(*sockname[:2]) in sockets:
-                # An idle connection closes now; a busy one once its request is answered (a
-                # download is not cut short). aiohttp's close() alone would leave an idle one
-                # open and unserved, its shutdown() waits out a timeout: neither fits.
+                # An idle connection closes now. A busy one answers its request (aiohttp's
+                # close() would stop reading the body it is receiving), and a next request on
+                # it meets the retired socket: judged as the deleted endpoint's, refused.
                 if getattr(connection, "_request_in_progress", True):
-                    connection.close()
-                else:
-                    connection.force_close()
+                    continue
+                connection.force_close()
                 closed += 1
-        log.info("private endpoint %s stopped listening (%d connections closed)", name, closed)
+        log.info("private endpoint %s stopped listening (%d idle connections closed)", name, closed)
 
 
 LISTENERS: Final = web.AppKey("listeners", Listeners)

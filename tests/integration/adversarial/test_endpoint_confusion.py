@@ -9,7 +9,9 @@ connections already open to it included (they were judged by the public rules be
 from __future__ import annotations
 
 import http.client
+import json
 import secrets
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -162,3 +164,69 @@ def test_a_deleted_private_endpoint_serves_no_open_connection(
     finally:
         for connection in idle:
             connection.close()
+
+
+def test_a_request_in_flight_when_its_endpoint_is_deleted_is_answered_then_refused(
+    server: Server, mgmt: Management
+) -> None:
+    """A chunk upload streaming through the endpoint when it is deleted completes (202), and
+    the next request on its connection is refused as the deleted endpoint's (the public rules,
+    which admit everyone here, are not asked)."""
+    name = f"pe-{secrets.token_hex(4)}"
+    address = "127.0.0.8"
+    port = free_port(address)
+    endpoints = Endpoints(mgmt)
+    where = {"address": address, "port": port}
+    r = endpoints.put(name, REGISTRY, connection=f"c{name[3:]}", listener=where)
+    assert r.status_code == 201, r.text
+    host = f"{REGISTRY}.localhost:{server.port}"
+    authorization = owner_authorization(server)
+    connection = http.client.HTTPConnection(address, port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            "/v2/inflight/app/blobs/uploads/",
+            headers={"Host": host, "Authorization": authorization, "Content-Length": "0"},
+        )
+        started = connection.getresponse()
+        started.read()
+        assert started.status == 202
+        location = started.getheader("Location")
+        assert location is not None
+        first_sent, deleted = threading.Event(), threading.Event()
+
+        def body() -> Iterator[bytes]:
+            yield b"x" * 65536
+            first_sent.set()
+            assert deleted.wait(30)
+            yield b"y" * 65536
+
+        answer: list[int | str] = []
+
+        def patch() -> None:
+            connection.request(
+                "PATCH",
+                location,
+                body=body(),
+                headers={"Host": host, "Authorization": authorization},
+                encode_chunked=True,
+            )
+            response = connection.getresponse()
+            answer.append(f"{response.status} {response.read().decode()}")
+
+        uploader = threading.Thread(target=patch)
+        uploader.start()
+        assert first_sent.wait(30)
+        assert mgmt.http.delete(endpoints.path(name), params=NET).status_code == 200
+        deleted.set()
+        uploader.join(60)
+        assert answer and str(answer[0]).startswith("202"), answer
+        after = str(_get(connection, host, authorization))
+        assert after.startswith("403 "), after
+        error = json.loads(after[4:])["errors"][0]
+        assert error["code"] == "DENIED"
+        assert error["detail"]["privateEndpoint"] == name
+        # Its connection is Disconnected and names no endpoint any more.
+        assert error["detail"]["connectionState"] == "none"
+    finally:
+        connection.close()
