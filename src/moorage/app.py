@@ -14,6 +14,7 @@ from aiohttp import web
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.exc import DBAPIError
 
+from moorage import health
 from moorage.access.audit import DenialAudit
 from moorage.access.client import ClientResolver, Forwarding
 from moorage.access.gate import GATE, Gate, Handler
@@ -128,8 +129,9 @@ def create_app(settings: Settings) -> web.Application:
     clients = ClientResolver(settings.trusted_proxies, settings.believed_header)
     app = web.Application(
         client_max_size=settings.max_manifest_bytes + 1024,
-        # The client and its scheme are resolved first, once, for every route.
-        middlewares=[Forwarding(clients).middleware, _gate],
+        # Health probes answer first (no registry rules apply to a load balancer); then the
+        # client and its scheme are resolved, once, for every route.
+        middlewares=[health.middleware, Forwarding(clients).middleware, _gate],
     )
     app[SETTINGS] = settings
     app[CLIENTS] = clients
@@ -203,6 +205,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     )
     app[REGISTRIES] = registries
     app[CONTENT] = content
+    app[health.READINESS] = health.Readiness(db, driver)
     app[RESOLVER] = resolver
     identity = app[IDENTITY] = IdentityService(principals, tokens, tenant, settings.base_url)
     app[portal_web.SESSIONS] = Sessions(PortalSessionStore(db))

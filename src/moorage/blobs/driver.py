@@ -24,6 +24,12 @@ class BlobWriter(Protocol):
 
 
 class BlobDriver(Protocol):
+    address: str
+    """Where the blobs are, as an error or a readiness probe names it."""
+
+    async def check(self) -> None:
+        """Raise when the store cannot be reached or written to."""
+
     async def stat(self, digest: str) -> int | None:
         """Size of a published blob, or None."""
 

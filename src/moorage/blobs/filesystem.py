@@ -57,6 +57,12 @@ class FilesystemDriver:
         self._uploads = root / "uploads"
         self._blobs.mkdir(parents=True, exist_ok=True)
         self._uploads.mkdir(parents=True, exist_ok=True)
+        self.address = str(root)
+
+    async def check(self) -> None:
+        for directory in (self._blobs, self._uploads):
+            if not os.access(directory, os.W_OK | os.X_OK):
+                raise PermissionError(f"{directory} is not a writable directory")
 
     def _blob_path(self, digest: str) -> Path:
         algorithm, _, encoded = digest.partition(":")

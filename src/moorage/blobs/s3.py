@@ -91,6 +91,7 @@ class S3Driver:
         self._s3 = client
         self.location = location
         self._bucket = location.bucket
+        self.address = location.address
 
     # -- keys ----------------------------------------------------------------------------
 

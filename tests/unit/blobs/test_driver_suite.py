@@ -272,3 +272,8 @@ async def test_reader_range(driver: BlobDriver, offset: int, length: int | None)
     digest = await publish(driver, "up-1", data)
     end = None if length is None else offset + length
     assert await read_all(driver.reader(digest, offset, length)) == data[offset:end]
+
+
+async def test_check_passes_and_address_is_named(driver: BlobDriver) -> None:
+    await driver.check()
+    assert driver.address
