@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import pty
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,6 +109,54 @@ def test_repositories_tags_and_delete(cli: Cli) -> None:
     assert cli.json("acr", "repository", "show-tags", "-n", name, "--repository", "tools") == [
         "latest"
     ]
+
+
+def answered(cli: Cli, answer: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command run at a terminal (a pseudo-terminal as its stdin) typing `answer`."""
+    main, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moorage", *args],
+            env=cli.env,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(main, answer.encode() + b"\n")
+        out, err = process.communicate(timeout=120)
+    finally:
+        os.close(main)
+        os.close(terminal)
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
+
+
+def test_a_repository_is_deleted_after_asking_as_the_cloud_cli_does(cli: Cli) -> None:
+    name, login_server = created(cli)
+    image = make_image(seed=43, layers=1)
+    for repo in ("team/app", "tools", "other"):
+        push(cli.server, login_server, repo, "v1", image)
+    delete = ["acr", "repository", "delete", "-n", name]
+    question = (
+        "This operation will delete the repository 'team/app' and all the images in it. "
+        "Are you sure you want to continue? (y/n): "
+    )
+    no = answered(cli, "n", *delete, "--repository", "team/app")
+    assert no.returncode == 0 and no.stderr == question, no.stderr
+    assert cli.json("acr", "repository", "list", "-n", name) == ["other", "team/app", "tools"]
+    yes = answered(cli, "y", *delete, "--repository", "team/app")
+    assert yes.returncode == 0 and yes.stderr == question, yes.stderr
+    assert cli.json("acr", "repository", "list", "-n", name) == ["other", "tools"]
+    # Without a terminal to ask on, --yes is needed; with it, nothing is asked.
+    assert "Use --yes" in cli.error(*delete, "--repository", "tools")
+    assert cli.ok(*delete, "--repository", "tools", "--yes") == ""
+    assert cli.json("acr", "repository", "list", "-n", name) == ["other"]
+    assert "repository nothing is not in registry" in cli.error(*delete, "--repository", "nothing", "--yes")
+    for both_or_neither in (["--repository", "other", "--image", "other:v1"], []):
+        usage = cli.run(*delete, *both_or_neither, "--yes")
+        assert usage.returncode == 2, usage.stderr
+        assert "give either --repository or --image" in usage.stderr
+    assert cli.json("acr", "repository", "list", "-n", name) == ["other"]
 
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}

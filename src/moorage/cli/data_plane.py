@@ -197,34 +197,39 @@ def _repo_path(repository_name: str) -> str:
 
 @repository.command("delete")
 @reg.name_options
-@click.option("--image", "-t", required=True, help="repository:tag or repository@digest.")
+@click.option(
+    "--repository", "repository_name", default=None, help="Delete this repository, every image."
+)
+@click.option("--image", "-t", default=None, help="repository:tag or repository@digest.")
 @click.option("--yes", "-y", is_flag=True, help="Do not prompt for confirmation.")
 @server_command()
 def repository_delete(
-    client: Client, name: str, resource_group: str | None, image: str, yes: bool
+    client: Client,
+    name: str,
+    resource_group: str | None,
+    repository_name: str | None,
+    image: str | None,
+    yes: bool,
 ) -> Any:
-    """Delete an image's manifest (and with it every tag that points at it)."""
-    repo, reference = parse_image(image)
+    """Delete a repository (--repository) or an image's manifest with every tag on it (--image)."""
+    if (repository_name is None) == (image is None):
+        raise CliError("usage error: give either --repository or --image", exit_code=2)
     registry = open_registry(client, name, resource_group)
+    if repository_name is not None:
+        question = (
+            f"This operation will delete the repository '{repository_name}' and all the images "
+            "in it. Are you sure you want to continue?"
+        )
+        if confirm(question, yes):
+            registry.checked("DELETE", f"/acr/v1/{_repo_path(repository_name)}")
+        return None
+    assert image is not None
+    repo, reference = parse_image(image)
     manifests = f"/v2/{_repo_path(repo)}/manifests"
     if reference.count(":") == 1 and "@" in image:
         digest = reference
     else:
-        response = registry.request(
-            "HEAD",
-            f"{manifests}/{quote(reference, safe='')}",
-            headers={"Accept": ", ".join(MANIFEST_TYPES)},
-        )
-        if response.status_code == 404:
-            raise CliError(f"image {repo}:{reference} not found in {registry.login_server}")
-        if response.status_code >= 400:
-            raise CliError(
-                f"{registry.login_server} refused HEAD of {repo}:{reference}: "
-                f"HTTP {response.status_code}"
-            )
-        digest = response.headers.get("Docker-Content-Digest", "")
-        if not digest:
-            raise CliError(f"{registry.login_server} sent no digest for {repo}:{reference}")
+        digest = _digest_of(registry, manifests, repo, reference)
     question = (
         f"This operation will delete the manifest '{repo}@{digest}' and all the images "
         "that point at it. Are you sure you want to continue?"
@@ -232,3 +237,22 @@ def repository_delete(
     if confirm(question, yes):
         registry.checked("DELETE", f"{manifests}/{digest}")
     return None
+
+
+def _digest_of(registry: Registry, manifests: str, repo: str, reference: str) -> str:
+    response = registry.request(
+        "HEAD",
+        f"{manifests}/{quote(reference, safe='')}",
+        headers={"Accept": ", ".join(MANIFEST_TYPES)},
+    )
+    if response.status_code == 404:
+        raise CliError(f"image {repo}:{reference} not found in {registry.login_server}")
+    if response.status_code >= 400:
+        raise CliError(
+            f"{registry.login_server} refused HEAD of {repo}:{reference}: "
+            f"HTTP {response.status_code}"
+        )
+    digest = str(response.headers.get("Docker-Content-Digest", ""))
+    if not digest:
+        raise CliError(f"{registry.login_server} sent no digest for {repo}:{reference}")
+    return digest

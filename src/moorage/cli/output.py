@@ -56,7 +56,12 @@ def render(
     if output == "jsonc":
         return colorize(format_json(result))
     if output == "table":
-        return format_table(result, None if query_active else table, sort_keys=not query_active)
+        return format_table(
+            result,
+            None if query_active else table,
+            sort_keys=not query_active,
+            from_query=query_active,
+        )
     if output == "tsv":
         return format_tsv(result)
     raise CliError(
@@ -95,7 +100,16 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _table_row(item: Any, sort_keys: bool) -> OrderedDict[str, Any]:
+def header(key: str) -> str:
+    """The column heading of a field, in the style of the cloud CLI's acr tables:
+    `loginServer` -> `LOGIN SERVER`, `ipAddressOrRange` -> `IP ADDRESS OR RANGE`."""
+    return _WORD_START.sub(" ", key).upper()
+
+
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _table_row(item: Any, sort_keys: bool, heading: Callable[[str], str]) -> OrderedDict[str, Any]:
     row: OrderedDict[str, Any] = OrderedDict()
     if isinstance(item, dict):
         keys = sorted(item) if sort_keys and not isinstance(item, OrderedDict) else list(item)
@@ -103,25 +117,36 @@ def _table_row(item: Any, sort_keys: bool) -> OrderedDict[str, Any]:
             value = item[key]
             if key in SKIP_KEYS or value is None or isinstance(value, list | dict | set):
                 continue
-            row[key[:1].upper() + key[1:]] = value
+            row[heading(key)] = value
     elif isinstance(item, list):
         for i, value in enumerate(item):
-            row[f"Column{i + 1}"] = value
+            row[heading(f"Column{i + 1}")] = value
     else:
-        row["Result"] = item
+        row[heading("Result")] = item
     return row
 
 
+def _query_key(key: str) -> str:
+    """A --query's own key names its column, as the user wrote it (first letter capitalised)."""
+    return key[:1].upper() + key[1:]
+
+
 def format_table(
-    result: Any, transformer: TableTransformer | None = None, *, sort_keys: bool = True
+    result: Any,
+    transformer: TableTransformer | None = None,
+    *,
+    sort_keys: bool = True,
+    from_query: bool = False,
 ) -> str:
-    """Columns from scalar fields (id, type, etag left out), headed by the key with its first
-    letter capitalised; or the columns a command's transformer names."""
+    """The columns a command's transformer names; else columns from scalar fields (id, type,
+    etag left out) headed as the transformers head theirs (`LOGIN SERVER`), or by the keys of
+    a --query as written."""
     if transformer is not None:
         result = transformer(result)
         sort_keys = False
     items = result if isinstance(result, list) else [result]
-    rows = [_table_row(item, sort_keys) for item in items]
+    heading = _query_key if from_query else header
+    rows = [_table_row(item, sort_keys, heading) for item in items]
     if not rows:
         return "\n"
     headers: list[str] = []

@@ -90,17 +90,26 @@ def test_tsv(result: Any, expected: str) -> None:
         (
             [{"name": "aa", "id": "x", "count": 3, "tags": {}}, {"name": "b", "count": 10}],
             True,
-            ["Count  Name", "-----  ----", "3      aa", "10     b"],
+            ["COUNT  NAME", "-----  ----", "3      aa", "10     b"],
         ),
         (
             OrderedDict([("z", 1), ("a", None), ("b", "x")]),
             False,
             ["Z  B", "-  -", "1  x"],
         ),
-        (["one", "two"], True, ["Result", "------", "one", "two"]),
-        ({"ok": True}, True, ["Ok", "----", "True"]),
+        (["one", "two"], True, ["RESULT", "------", "one", "two"]),
+        (
+            {"loginServer": "x", "ipAddressOrRange": "y"},
+            True,
+            [
+                "IP ADDRESS OR RANGE  LOGIN SERVER",
+                "-------------------  ------------",
+                "y                    x",
+            ],
+        ),
+        ({"ok": True}, True, ["OK", "----", "True"]),
     ],
-    ids=["skips-id-and-nested", "query-order-and-nulls", "scalars", "bool"],
+    ids=["skips-id-and-nested", "query-order-and-nulls", "scalars", "words", "bool"],
 )
 def test_table(result: Any, sort_keys: bool, expected: list[str]) -> None:
     assert format_table(result, sort_keys=sort_keys).splitlines() == expected
