@@ -255,3 +255,13 @@ def test_private_endpoints_page(documented_server: Server, tmp_path: Path) -> No
     assert out.split()[:3] == ["403", "403", "200"], out
     assert '"address": "127.0.0.5:5002"' in out
     assert '"status": "Approved"' in out
+
+
+@pytest.mark.tool("podman")
+@pytest.mark.tool("skopeo")
+@pytest.mark.parametrize("documented_server", [("--tls",)], indirect=True)
+def test_azure_sdk_page(documented_server: Server, tmp_path: Path) -> None:
+    out = run_page_with_podman("azure-sdk.md", documented_server, tmp_path, {})
+    assert "repositories: ['hello']" in out, out
+    assert re.search(r"tag: latest sha256:[0-9a-f]{64} \d+ bytes", out), out
+    assert "tags after delete_tag: []" in out, out
