@@ -151,7 +151,9 @@ def test_a_repository_is_deleted_after_asking_as_the_cloud_cli_does(cli: Cli) ->
     assert "Use --yes" in cli.error(*delete, "--repository", "tools")
     assert cli.ok(*delete, "--repository", "tools", "--yes") == ""
     assert cli.json("acr", "repository", "list", "-n", name) == ["other"]
-    assert "repository nothing is not in registry" in cli.error(*delete, "--repository", "nothing", "--yes")
+    assert "repository nothing is not in registry" in cli.error(
+        *delete, "--repository", "nothing", "--yes"
+    )
     for both_or_neither in (["--repository", "other", "--image", "other:v1"], []):
         usage = cli.run(*delete, *both_or_neither, "--yes")
         assert usage.returncode == 2, usage.stderr
