@@ -216,26 +216,20 @@ def repository_delete(
         raise CliError("usage error: give either --repository or --image", exit_code=2)
     registry = open_registry(client, name, resource_group)
     if repository_name is not None:
-        question = (
-            f"This operation will delete the repository '{repository_name}' and all the images "
-            "in it. Are you sure you want to continue?"
-        )
-        if confirm(question, yes):
-            registry.checked("DELETE", f"/acr/v1/{_repo_path(repository_name)}")
-        return None
-    assert image is not None
-    repo, reference = parse_image(image)
-    manifests = f"/v2/{_repo_path(repo)}/manifests"
-    if reference.count(":") == 1 and "@" in image:
-        digest = reference
+        what = f"the repository '{repository_name}' and all the images in it"
+        path = f"/acr/v1/{_repo_path(repository_name)}"
     else:
-        digest = _digest_of(registry, manifests, repo, reference)
-    question = (
-        f"This operation will delete the manifest '{repo}@{digest}' and all the images "
-        "that point at it. Are you sure you want to continue?"
-    )
-    if confirm(question, yes):
-        registry.checked("DELETE", f"{manifests}/{digest}")
+        assert image is not None
+        repo, reference = parse_image(image)
+        manifests = f"/v2/{_repo_path(repo)}/manifests"
+        if reference.count(":") == 1 and "@" in image:
+            digest = reference
+        else:
+            digest = _digest_of(registry, manifests, repo, reference)
+        what = f"the manifest '{repo}@{digest}' and all the images that point at it"
+        path = f"{manifests}/{digest}"
+    if confirm(f"This operation will delete {what}. Are you sure you want to continue?", yes):
+        registry.checked("DELETE", path)
     return None
 
 
