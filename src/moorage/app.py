@@ -56,7 +56,7 @@ from moorage.portal import registries as portal_registries
 from moorage.portal import registry_pages as portal_registry_pages
 from moorage.portal import web as portal_web
 from moorage.portal.sessions import Sessions
-from moorage.startup import StartupError, cannot_listen, check_can_listen
+from moorage.startup import StartupError, cannot_listen
 from moorage.store.audit import AuditStore
 from moorage.store.content import ContentStore
 from moorage.store.credentials import CredentialStore
@@ -288,9 +288,6 @@ async def serve(
 ) -> None:
     """Run the application on the public listener and on every private endpoint's listener,
     until SIGINT or SIGTERM (aiohttp's GracefulExit)."""
-    check_can_listen("the public listener", settings.host, settings.port)
-    for spec in settings.endpoints:
-        check_can_listen(f"private endpoint {spec.name}", spec.address, spec.port)
     runner = web.AppRunner(app, access_log=None, handle_signals=True)
     await runner.setup()
     try:

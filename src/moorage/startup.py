@@ -21,7 +21,9 @@ class StartupError(Exception):
 def lock_data_dir(data_dir: Path, *, shared: bool = False) -> IO[str]:
     """Hold the data directory for this process's lifetime (the lock dies with the process,
     even a killed one). A second server on the same directory is refused, unless every server
-    on it says `--shared-data-dir` (replicas on one machine sharing one SQLite database)."""
+    on it says `--shared-data-dir` (replicas on one machine sharing one SQLite database). The
+    directory is made (owner-only) when missing."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     handle = os.fdopen(fd, "r+")
     try:

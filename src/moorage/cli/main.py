@@ -22,7 +22,7 @@ from moorage.cli.output import format_json
 from moorage.cli.private_endpoints import private_endpoint
 from moorage.cli.virtual_networks import vnet
 from moorage.config import Settings, SettingsError, default_data_dir
-from moorage.startup import StartupError, lock_data_dir, release_data_dir
+from moorage.startup import StartupError, check_can_listen, lock_data_dir, release_data_dir
 
 
 def _settings(**values: Any) -> Settings:
@@ -128,11 +128,6 @@ def serve(
     blob_store: str | None,
 ) -> None:
     """Run the registry service."""
-    from aiohttp import web  # the server's modules load only for the commands that need them
-
-    from moorage.app import create_app
-    from moorage.app import serve as serve_app
-
     settings = _settings(
         data_dir=data_dir,
         host=host,
@@ -155,7 +150,13 @@ def serve(
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     shown = f"[{host}]" if ":" in host else host
     where = f"{shown}:{port}"
+    # What stops the start is said before the server's modules load (seconds on a busy machine).
     lock = _hold_data_dir(settings, shared=shared_data_dir)
+    from aiohttp import web  # the server's modules load only for the commands that need them
+
+    from moorage.app import create_app
+    from moorage.app import serve as serve_app
+
     ssl_context, trust = _tls(settings)
 
     def ready() -> None:
@@ -185,17 +186,23 @@ def serve(
 
 
 def _hold_data_dir(settings: Settings, *, shared: bool) -> IO[str]:
-    from moorage.app import prepare_data_dir
-
+    """The data directory, held for this process; and the addresses to listen on, checked."""
     try:
-        prepare_data_dir(settings)
-        return lock_data_dir(settings.data_dir, shared=shared)
+        lock = lock_data_dir(settings.data_dir, shared=shared)
     except StartupError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
         raise click.ClickException(
             f"the data directory {settings.data_dir} cannot be used: {e.strerror or e}"
         ) from None
+    try:
+        check_can_listen("the public listener", settings.host, settings.port)
+        for spec in settings.endpoints:
+            check_can_listen(f"private endpoint {spec.name}", spec.address, spec.port)
+    except StartupError as e:
+        release_data_dir(lock)
+        raise click.ClickException(str(e)) from None
+    return lock
 
 
 def _tls(settings: Settings) -> tuple[ssl.SSLContext | None, Path | None]:
