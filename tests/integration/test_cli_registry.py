@@ -22,6 +22,7 @@ from tests.integration.test_cli import Cli, new_name
 from tests.support.oci import OCI_MANIFEST, Image, make_image
 from tests.support.registry_http import owner_auth, push_blob, push_manifest
 from tests.support.server import Server
+from tests.support.tools import require
 
 
 @pytest.fixture
@@ -270,6 +271,19 @@ def test_login_without_docker_says_so(cli: Cli) -> None:
     assert "--password needs --username too" in cli.error(
         "acr", "login", "-n", name, "-p", "secret", exit_code=2
     )
+
+
+def test_login_without_a_docker_daemon_says_so(cli: Cli) -> None:
+    """docker is installed but its daemon is not running: the login server and docker's own
+    words (which differ by version: docker 20.10 says it cannot connect to the daemon, newer
+    CLIs try the registry themselves); nothing is written."""
+    require("docker")
+    name, login_server = created(cli)
+    cli.extra_env["DOCKER_HOST"] = f"unix://{cli.home}/no-daemon.sock"
+    cli.extra_env["DOCKER_CONFIG"] = str(cli.home / "docker")
+    message = cli.error("acr", "login", "-n", name)
+    assert message.startswith(f"docker could not sign in to {login_server}: "), message
+    assert not (cli.home / "run" / "containers" / "auth.json").exists()
 
 
 def test_login_expose_token(cli: Cli) -> None:
