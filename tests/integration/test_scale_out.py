@@ -3,8 +3,10 @@ bad or unreachable settings stop the start naming the setting and the address tr
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from tests.integration.test_skopeo import assert_same_blobs, pull, push
 from tests.support.containers import isolated_tools, read_layout
 from tests.support.oci import image_layout, index_layout, make_image, sha256
 from tests.support.postgres import Postgres
-from tests.support.registry_http import owner_auth
+from tests.support.registry_http import open_client, owner_auth
 from tests.support.seaweedfs import SeaweedFS
 from tests.support.server import Server, free_port
 
@@ -120,3 +122,56 @@ def test_unreachable_database_and_store_are_named(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
     err = serve_fails(tmp_path / "s3", "--blob-store", store, env=env)
     assert f"--blob-store: cannot use bucket 'bucket' at http://127.0.0.1:{port}" in err, err
+
+
+def test_two_replicas_share_an_upload_that_hops_between_them(
+    tmp_path: Path, postgres: Postgres, seaweedfs: SeaweedFS
+) -> None:
+    """Two servers on one database, bucket and (shared) data directory, started at once (they
+    migrate once between them): a chunked upload whose every request lands on the other replica
+    completes, verified, and either serves the blob."""
+    database = postgres.create_database()
+    args = ["--database", database, "--blob-store", seaweedfs.url("hop"), "--shared-data-dir"]
+    replicas = [
+        Server(tmp_path / "data", free_port(), extra_args=args, env=seaweedfs.aws_env)
+        for _ in range(2)
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        started = [pool.submit(r.start, 120) for r in replicas]
+    try:
+        for future in started:
+            future.result()
+        a, b = (open_client(r, timeout=60) for r in replicas)
+        with a, b:
+            data = random.Random(9).randbytes(9 * 1024 * 1024 + 5)
+            digest = sha256(data)
+            first, second = data[: 8 * 1024 * 1024 + 3], data[8 * 1024 * 1024 + 3 :]
+            started_upload = a.post("/v2/hop/app/blobs/uploads/")
+            assert started_upload.status_code == 202, started_upload.text
+            location = started_upload.headers["Location"]
+            for client, chunk, offset in ((b, first, 0), (a, second, len(first))):
+                patched = client.patch(
+                    location,
+                    content=chunk,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
+                    },
+                )
+                assert patched.status_code == 202, patched.text
+                location = patched.headers["Location"]
+            status = b.get(location)
+            assert status.status_code == 204 and status.headers["Range"] == f"0-{len(data) - 1}"
+            finished = b.put(location, params={"digest": digest})
+            assert finished.status_code == 201, finished.text
+            for client in (a, b):
+                got = client.get(f"/v2/hop/app/blobs/{digest}")
+                assert got.status_code == 200 and got.content == data
+        assert seaweedfs.keys("hop/uploads/") == []
+        versions = postgres.psql(
+            "SELECT version_num FROM alembic_version", database.rsplit("/", 1)[1]
+        )
+        assert len(versions.split()) == 1
+    finally:
+        for r in replicas:
+            r.stop()
