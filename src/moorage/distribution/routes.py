@@ -19,7 +19,7 @@ from moorage.distribution.errors import (
     translate,
 )
 from moorage.domain.access import Action
-from moorage.domain.errors import DomainError
+from moorage.domain.errors import DomainError, StorageFull
 from moorage.store.capacity import report, storage_full
 
 log = logging.getLogger("moorage.distribution")
@@ -58,6 +58,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except RegistryError as e:
         response = render(e)
     except DomainError as e:
+        if isinstance(e, StorageFull):
+            report(e, f"{request.method} {request.path}")
         response = render(translate(e))
     except web.HTTPMethodNotAllowed as e:
         response = render(RegistryError(UNSUPPORTED, f"{request.method} is not supported here"))

@@ -23,7 +23,7 @@ from moorage.auth.bearer import Principal, Unauthenticated, principal_from_reque
 from moorage.auth.identity import IDENTITY
 from moorage.auth.roles import Permission, allows
 from moorage.bodies import read_bounded
-from moorage.domain.errors import DomainError, InvalidJson
+from moorage.domain.errors import DomainError, InvalidJson, StorageFull
 from moorage.domain.json_input import JsonLimits, parse_json
 from moorage.management import errors
 from moorage.management.apiversions import Versions
@@ -122,6 +122,8 @@ class Router:
         except errors.ArmError as e:
             return errors.render(e)
         except DomainError as e:
+            if isinstance(e, StorageFull):
+                report(e, f"{request.method} {request.path}")
             return errors.render(errors.translate(e))
         except Exception as e:
             full = storage_full(e)

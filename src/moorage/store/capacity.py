@@ -29,14 +29,14 @@ def storage_full(exc: BaseException) -> StorageFull | None:
             return current
         if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
             return StorageFull(
-                "the registry's blob storage is full (no space left on the device); "
+                "the registry's storage is full: no space left on the device for blobs; "
                 "the operator must free space or grow the volume, then retry",
                 store="blobs",
             )
         if _database_full(current):
             return StorageFull(
-                "the registry's metadata database is full (no space left on the device); "
-                "the operator must free space or grow the volume, then retry",
+                "the registry's storage is full: no space left on the device for the metadata "
+                "database; the operator must free space or grow the volume, then retry",
                 store="metadata",
             )
         current = getattr(current, "orig", None) or current.__cause__ or current.__context__

@@ -328,3 +328,54 @@ def test_a_poisoned_config_is_stored_and_listed_without_its_platform(
         assert r.json()["manifest"]["digest"] == digest
         r = client.get(f"/v2/{repo}/blobs/{sha256(config)}")
         assert r.status_code == 200 and r.content == config
+
+
+# -- headers and query values the data plane parses ----------------------------------------
+
+
+def test_range_of_the_last_zero_bytes_is_unsatisfiable(client: httpx.Client) -> None:
+    repo = f"badjson/range{secrets.token_hex(3)}"
+    digest = push_blob(client, repo, b"0123456789")
+    for header in ("bytes=-0", "bytes=-000", "BYTES = -0"):
+        r = client.get(f"/v2/{repo}/blobs/{digest}", headers={"Range": header})
+        error = assert_error(r, 416, "RANGE_INVALID")
+        assert "last 0 bytes" in str(error["message"]), error
+        assert r.headers["Content-Range"] == "bytes */10"
+    r = client.get(f"/v2/{repo}/blobs/{digest}", headers={"Range": "bytes=-3"})
+    assert r.status_code == 206 and r.content == b"789"
+
+
+@pytest.mark.parametrize(
+    ("content_range", "words"),
+    [
+        ("0-4/3", "ends past the total length"),
+        ("0-4/4", "ends past the total length"),
+        ("4-0", "ends before it starts"),
+        ("0-" + "9" * 5000, "is not '<start>-<end>'"),
+        ("0-99999999999999999999", "is not '<start>-<end>'"),
+        ("-1-4", "is not '<start>-<end>'"),
+        ("\uff10-4", "is not '<start>-<end>'"),
+    ],
+)
+def test_inconsistent_content_range_is_refused(
+    client: httpx.Client, content_range: str, words: str
+) -> None:
+    repo = f"badjson/crange{secrets.token_hex(3)}"
+    r = client.post(f"/v2/{repo}/blobs/uploads/")
+    assert r.status_code == 202, r.text
+    location = r.headers["Location"]
+    r = client.patch(location, content=b"01234", headers={"Content-Range": content_range.encode()})
+    error = assert_error(r, 416, "RANGE_INVALID")
+    assert words in str(error["message"]), error
+    status = client.get(location)
+    assert status.status_code == 204 and status.headers["Range"] == "0-0", status.headers
+    r = client.patch(location, content=b"01234", headers={"Content-Range": "0-4/5"})
+    assert r.status_code == 202, r.text
+
+
+@pytest.mark.parametrize("n", ["²", "9" * 5000, "-1", "1e3", "\uff11"])
+def test_page_sizes_that_are_no_number_are_refused(client: httpx.Client, n: str) -> None:
+    for path in ("/v2/_catalog", "/v2/badjson/none/tags/list"):
+        r = client.get(path, params={"n": n})
+        error = assert_error(r, 400, "PAGINATION_NUMBER_INVALID")
+        assert "n must be an integer" in str(error["message"]), error
