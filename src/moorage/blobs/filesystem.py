@@ -71,7 +71,7 @@ class FilesystemDriver:
         return self._blobs / algorithm / encoded[:2] / encoded
 
     def _upload_path(self, upload_id: str) -> Path:
-        if not _UPLOAD_ID.match(upload_id):
+        if not _UPLOAD_ID.fullmatch(upload_id):
             raise ValueError(f"not an upload id: {upload_id!r}")
         return self._uploads / upload_id
 
@@ -135,7 +135,7 @@ class FilesystemDriver:
 
     async def uploads(self) -> list[str]:
         return sorted(
-            p.name for p in self._uploads.iterdir() if _UPLOAD_ID.match(p.name) and p.is_file()
+            p.name for p in self._uploads.iterdir() if _UPLOAD_ID.fullmatch(p.name) and p.is_file()
         )
 
 

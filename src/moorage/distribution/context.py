@@ -96,7 +96,7 @@ def page(request: web.Request) -> tuple[int | None, str | None]:
     raw = request.query.get("n")
     limit: int | None = None
     if raw is not None:
-        if not _PAGE_SIZE.match(raw) or int(raw) > MAX_PAGE:
+        if not _PAGE_SIZE.fullmatch(raw) or int(raw) > MAX_PAGE:
             raise InvalidPagination(
                 f"n must be an integer from 0 to {MAX_PAGE}, got {raw!r}", n=raw
             )

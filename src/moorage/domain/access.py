@@ -145,7 +145,7 @@ def _parse_scope(item: str) -> Scope:
             f"scope {item!r} is not '<type>:<name>:<actions>', e.g. 'repository:app:pull'",
             scope=item,
         )
-    if not _SCOPE_TYPE.match(kind):
+    if not _SCOPE_TYPE.fullmatch(kind):
         raise InvalidScope(
             f"scope {item!r} has resource type {kind!r}, which is not lowercase letters and "
             "digits (e.g. 'repository' or 'registry')",
@@ -153,7 +153,7 @@ def _parse_scope(item: str) -> Scope:
         )
     kind = kind.split("(", 1)[0]
     wanted = tuple(dict.fromkeys(a.strip() for a in actions.split(",") if a.strip()))
-    if not wanted or not all(_TOKEN_ACTION.match(a) for a in wanted):
+    if not wanted or not all(_TOKEN_ACTION.fullmatch(a) for a in wanted):
         raise InvalidScope(f"scope {item!r} has invalid actions {actions!r}", scope=item)
     if kind == "repository":
         try:

@@ -34,7 +34,7 @@ class Digest:
     @classmethod
     def parse(cls, text: str) -> Digest:
         """Parse and validate a digest; only registered algorithms are accepted."""
-        match = _DIGEST.match(text)
+        match = _DIGEST.fullmatch(text)
         if match is None:
             raise InvalidDigest(f"invalid digest {text!r}", digest=text)
         algorithm, encoded = match.groups()
@@ -45,7 +45,7 @@ class Digest:
                 f"(supported: {', '.join(sorted(HEX_LENGTH))})",
                 digest=text,
             )
-        if len(encoded) != length or not _HEX.match(encoded):
+        if len(encoded) != length or not _HEX.fullmatch(encoded):
             raise InvalidDigest(
                 f"invalid {algorithm} digest {text!r}: expected {length} lowercase hex characters",
                 digest=text,

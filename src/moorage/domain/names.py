@@ -18,7 +18,7 @@ def check_repository(name: str) -> str:
             f"repository name is {len(name)} characters long; the limit is {MAX_REPOSITORY_LENGTH}",
             name=name[:64] + "...",
         )
-    if not _REPOSITORY.match(name):
+    if not _REPOSITORY.fullmatch(name):
         raise InvalidName(
             f"invalid repository name {name!r}: path components of lowercase letters and "
             "digits, separated by '.', '_', '__' or '-', joined by '/'",
@@ -28,7 +28,7 @@ def check_repository(name: str) -> str:
 
 
 def check_tag(tag: str) -> str:
-    if not _TAG.match(tag):
+    if not _TAG.fullmatch(tag):
         raise InvalidTag(
             f"invalid tag {tag!r}: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'",
             tag=tag,

@@ -10,6 +10,7 @@ from moorage.domain.errors import DomainError
 
 NETWORK = "/providers/Microsoft.Network"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_]$|^[A-Za-z0-9]$")
+NETWORK_NAME_PATTERN = _NAME.pattern  # the OpenAPI document's, for the same rule
 _SUBNET_ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<group>[^/]+)"
     r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[^/]+)/subnets/(?P<subnet>[^/]+)$",
@@ -24,7 +25,7 @@ class InvalidNetworkName(DomainError):
 def check_network_name(kind: str, name: str) -> str:
     """Names of Microsoft.Network resources: 1 to 80 characters, letters, digits, '_', '.', '-',
     starting with a letter or digit and ending with a letter, digit or '_'."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidNetworkName(
             f"{kind} name {name!r} is not allowed: use 1 to 80 letters, digits, '_', '.' or '-', "
             "starting with a letter or digit and ending with a letter, digit or '_'",

@@ -15,6 +15,7 @@ from moorage.domain.errors import (
 )
 
 _REGISTRY_NAME = re.compile(r"^[a-zA-Z0-9]{5,50}$")
+REGISTRY_NAME_PATTERN = _REGISTRY_NAME.pattern  # the OpenAPI document's, for the same rule
 DEFAULT_REGISTRY = "default"
 
 
@@ -136,7 +137,7 @@ def registry_resource_id(subscription_id: str, resource_group: str, name: str) -
 
 def check_registry_name(name: str) -> str:
     """Registry names follow the cloud's rule: 5 to 50 letters and digits."""
-    if not _REGISTRY_NAME.match(name):
+    if not _REGISTRY_NAME.fullmatch(name):
         raise InvalidRegistryName(
             f"invalid registry name {name!r}: use 5 to 50 letters and digits (a-z, A-Z, 0-9)",
             name=name,

@@ -24,6 +24,7 @@ MAX_DESCRIPTION = 256
 # As the cloud's REST specification has it: letters, digits, "-" and "_" (the system maps
 # start with one).
 _SCOPE_MAP_NAME = re.compile(r"^[A-Za-z0-9_-]{5,50}$")
+SCOPE_MAP_NAME_PATTERN = _SCOPE_MAP_NAME.pattern  # the OpenAPI document's, for the same rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ class ScopeMap:
 
 
 def check_scope_map_name(name: str) -> str:
-    if not _SCOPE_MAP_NAME.match(name):
+    if not _SCOPE_MAP_NAME.fullmatch(name):
         raise InvalidAccessName(
             f"scope map name {name!r} is not allowed: use 5 to 50 letters, digits, '-' or '_'",
             scopeMapName=name,
@@ -86,6 +87,7 @@ def scope_map_not_found(registry: str, name: str) -> ScopeMapNotFound:
 PASSWORD_NAMES = ("password1", "password2")
 # As the cloud's REST specification has it: letters, digits and "-" (it is a login user name).
 _TOKEN_NAME = re.compile(r"^[A-Za-z0-9-]{5,50}$")
+TOKEN_NAME_PATTERN = _TOKEN_NAME.pattern  # the OpenAPI document's, for the same rule
 
 
 class TokenStatus(StrEnum):
@@ -132,7 +134,7 @@ class TokenLogin:
 
 
 def check_token_name(name: str) -> str:
-    if not _TOKEN_NAME.match(name):
+    if not _TOKEN_NAME.fullmatch(name):
         raise InvalidAccessName(
             f"token name {name!r} is not allowed: use 5 to 50 letters, digits or '-'",
             tokenName=name,

@@ -52,7 +52,13 @@ class Versions:
     def accepts(self, version: str) -> bool:
         if self.exact is not None:
             return version in self.exact
-        return bool(_DATED.match(version))
+        return bool(_DATED.fullmatch(version))
+
+    def schema(self) -> dict[str, object]:
+        """The JSON schema of the versions accepted, for the OpenAPI document."""
+        if self.exact is not None:
+            return {"type": "string", "enum": sorted(self.exact), "example": NEWEST_STABLE}
+        return {"type": "string", "pattern": _DATED.pattern, "example": NEWEST_STABLE}
 
     def describe(self) -> str:
         if self.exact is None:

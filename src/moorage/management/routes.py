@@ -8,6 +8,9 @@ from typing import Any, Final
 from aiohttp import web
 
 from moorage.auth.roles import Permission
+from moorage.domain.networks import NETWORK_NAME_PATTERN
+from moorage.domain.registry import REGISTRY_NAME_PATTERN
+from moorage.domain.repository_access import SCOPE_MAP_NAME_PATTERN, TOKEN_NAME_PATTERN
 from moorage.management import models, principals, registries, subscriptions
 from moorage.management import private_endpoints as endpoints
 from moorage.management import repository_access as access
@@ -413,12 +416,29 @@ ROUTES: Final[tuple[Route, ...]] = (
 )
 
 
+# Path parameters whose values the server checks against a rule: the document states the same
+# rule (the domain's own pattern), so it allows no name the server refuses.
+PARAMETER_PATTERNS: Final = {
+    "registryName": REGISTRY_NAME_PATTERN,
+    "scopeMapName": SCOPE_MAP_NAME_PATTERN,
+    "tokenName": TOKEN_NAME_PATTERN,
+    "virtualNetworkName": NETWORK_NAME_PATTERN,
+    "subnetName": NETWORK_NAME_PATTERN,
+    "privateEndpointName": NETWORK_NAME_PATTERN,
+}
+
+
+def _parameter_schema(name: str) -> dict[str, str]:
+    pattern = PARAMETER_PATTERNS.get(name)
+    return {"type": "string", "pattern": pattern} if pattern else {"type": "string"}
+
+
 def openapi_document(routes: tuple[Route, ...]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
     for route in routes:
         params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": name, "in": "path", "required": True, "schema": _parameter_schema(name)}
             for name in re.findall(r"\{(\w+)\}", route.path)
         ]
         if route.versions is not None:
@@ -427,7 +447,7 @@ def openapi_document(routes: tuple[Route, ...]) -> dict[str, Any]:
                     "name": "api-version",
                     "in": "query",
                     "required": True,
-                    "schema": {"type": "string", "example": NEWEST_STABLE},
+                    "schema": route.versions.schema(),
                     "description": route.versions.describe(),
                 }
             )
