@@ -141,8 +141,8 @@ class Server:
 
 
 @contextmanager
-def running_server(data_dir: Path, *extra_args: str) -> Iterator[Server]:
-    server = Server(data_dir, free_port(), extra_args=list(extra_args)).start()
+def running_server(data_dir: Path, *extra_args: str, timeout: float = 30.0) -> Iterator[Server]:
+    server = Server(data_dir, free_port(), extra_args=list(extra_args)).start(timeout)
     try:
         yield server
     finally:

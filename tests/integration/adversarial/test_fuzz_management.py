@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from moorage.management.routes import ROUTES, openapi_document
 from tests.support.management import Management
-from tests.support.server import Server, free_port
+from tests.support.server import Server, running_server
 
 EXAMPLES = int(os.environ.get("MOORAGE_FUZZ_EXAMPLES", "10"))  # per operation (~56 of them)
 TIME_LIMIT = float(os.environ.get("MOORAGE_FUZZ_SECONDS", "400"))  # for all of them together
@@ -31,11 +31,8 @@ REGISTRY = "fuzzreg"
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = Server(tmp_path_factory.mktemp("fuzz") / "data", free_port()).start(timeout=120)
-    try:
+    with running_server(tmp_path_factory.mktemp("fuzz") / "data", timeout=120) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from tests.integration.test_durability import (
     shown,
 )
 from tests.support.oci import OCI_MANIFEST, Image, tar_layer
-from tests.support.server import Server, free_port
+from tests.support.server import Server, running_server
 
 ROUNDS = 3
 PUSHERS = 6
@@ -43,11 +43,8 @@ SEED = 20261203
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """The real server, given time to start on a busy machine."""
-    started = Server(tmp_path / "data", free_port()).start(timeout=120)
-    try:
+    with running_server(tmp_path / "data", timeout=120) as started:
         yield started
-    finally:
-        started.stop()
 
 
 def _layer(rng: random.Random) -> bytes:
