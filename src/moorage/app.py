@@ -30,6 +30,7 @@ from moorage.auth.principals import PrincipalStore
 from moorage.auth.registry_oauth import RegistryTokenService
 from moorage.auth.registry_tokens import RegistryTokens
 from moorage.auth.secrets import new_hashed_secret
+from moorage.auth.throttle import THROTTLE, LoginThrottle
 from moorage.auth.tokens import TokenService
 from moorage.blobs.driver import BlobDriver
 from moorage.blobs.filesystem import FilesystemDriver
@@ -136,6 +137,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[CLIENTS] = clients
     app[LISTENERS] = Listeners()
+    app[THROTTLE] = LoginThrottle()  # one for every sign-in: a secret is guessed anywhere
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_get("/v2", _to_v2_root)
     app.add_subapp("/v2", create_v2_app())
@@ -207,7 +209,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[CONTENT] = content
     app[health.READINESS] = health.Readiness(db, driver)
     app[RESOLVER] = resolver
-    identity = app[IDENTITY] = IdentityService(principals, tokens, tenant, settings.base_url)
+    identity = app[IDENTITY] = IdentityService(
+        principals, tokens, tenant, settings.base_url, throttle=app[THROTTLE]
+    )
     app[portal_web.SESSIONS] = Sessions(PortalSessionStore(db))
     cipher = SecretBox.load_or_create(settings.data_dir)
     credentials = CredentialStore(db)
@@ -232,8 +236,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     token_store = TokenStore(db, new_secret=new_hashed_secret)
     app[REPOSITORY_ACCESS] = RepositoryAccess(app[SERVICE], ScopeMapStore(db), token_store)
     authenticator = app[AUTHENTICATOR] = Authenticator(
-        credentials, cipher, token_store, principals, registry_tokens
+        credentials, cipher, token_store, principals, registry_tokens, app[THROTTLE]
     )
+    db.changes.subscribe(authenticator.forget)
     app[TOKENS] = RegistryTokenService(
         authenticator, registry_tokens, identity, settings.management_audiences
     )

@@ -174,5 +174,13 @@ class Forwarding:
 
 
 CLIENT_KEY: Final = web.RequestKey("client", ClientAddress)
+
+
+def client_of(request: web.Request) -> str:
+    """The client's address as resolved for this request (the TCP peer if it was not)."""
+    client = request.get(CLIENT_KEY)
+    return str(client.address) if client is not None else str(request.remote)
+
+
 FORWARDING_INVALID = "FORWARDED_HEADER_INVALID"
 """The error code of the 400 (the OCI error body's shape, on every route)."""

@@ -12,15 +12,16 @@ Identities of the data plane:
 
 A login costs the same whether the user name exists or not: every failed attempt runs exactly
 `CHECKS_PER_LOGIN` argon2 verifications (padded with verifications against a dummy hash).
-Failed logins from one client address are slowed by `LoginThrottle`. A successful Basic login
-is remembered for a few seconds, so a client sending Basic on every request pays argon2 once.
+Failed logins are slowed per (address, identity) and per identity by `LoginThrottle`. A
+successful Basic login is remembered for a few seconds, so a client sending Basic on every
+request pays argon2 once; every use of a remembered login, and of a token, asks `SourceChecks`
+whether the credential behind it still stands, and a change of a registry's credentials
+announced by the store forgets what was remembered at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hashlib
 import hmac
 import logging
@@ -35,20 +36,22 @@ from typing import Final, Protocol
 import jwt
 from aiohttp import web
 
-from moorage.auth.principals import PrincipalStore
-from moorage.auth.registry_tokens import RegistryClaims, RegistryTokens, Use
-from moorage.auth.roles import check_role, covers
-from moorage.auth.throttle import LoginThrottle
-from moorage.auth.tokens import InvalidToken
-from moorage.domain.access import (
-    Action,
-    Permissions,
-    Rule,
-    Scope,
-    parse_scope_map,
-    permits,
+from moorage.auth.callers import (
+    ANONYMOUS_PERMISSIONS,
+    Caller,
+    Throttled,
+    Unauthorized,
+    basic_credentials,
 )
+from moorage.auth.principals import PrincipalStore
+from moorage.auth.registry_tokens import RegistryClaims, RegistryTokens, Source, Use, fingerprint
+from moorage.auth.roles import check_role, covers
+from moorage.auth.sources import SourceChecks, TokenLogins
+from moorage.auth.throttle import LoginThrottle, TooManyFailures, principal_identity
+from moorage.auth.tokens import InvalidToken
+from moorage.domain.access import Permissions, parse_scope_map
 from moorage.domain.registry import Registry
+from moorage.store.changes import CredentialsChanged
 from moorage.store.credentials import CredentialStore
 
 log = logging.getLogger("moorage.auth")
@@ -57,108 +60,23 @@ REFRESH_TOKEN_USER = "00000000-0000-0000-0000-000000000000"  # noqa: S105 (a use
 CHECKS_PER_LOGIN = 2  # the most passwords an identity has (admin user, tokens)
 LOGIN_CACHE_SECONDS = 5.0
 LOGIN_CACHE_SIZE = 4096
-ACTIVE_CACHE_SECONDS = 1.0
 MAX_USERNAME = 256
 MAX_PASSWORD = 4096
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 WRONG_LOGIN = "incorrect username or password"
-
-
-class Unauthorized(Exception):
-    """The credentials were refused; `message` is safe to show (it names no secret)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class Throttled(Exception):
-    def __init__(self, retry_after: int, client: str) -> None:
-        super().__init__(f"too many failed logins from {client}; retry in {retry_after} s")
-        self.retry_after = retry_after
-        self.message = str(self)
+_LoginKey = tuple[int, str, str, bytes]
 
 
 class Cipher(Protocol):
     def decrypt(self, token: str) -> str: ...
 
 
-class TokenPasswordLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def value_hash(self) -> str: ...
-    @property
-    def expires_at(self) -> datetime | None: ...
-
-
-class TokenLoginLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def enabled(self) -> bool: ...
-    @property
-    def actions(self) -> tuple[str, ...]: ...
-    @property
-    def passwords(self) -> tuple[TokenPasswordLike, ...]: ...
-
-
-class TokenLogins(Protocol):
-    async def login(self, registry_id: int, name: str) -> TokenLoginLike | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """An identity on one registry, with what it may do: `permissions` when it proved who it
-    is here (Basic), `access` when it shows a token (the token's grant)."""
-
-    kind: str  # admin | token | principal | anonymous
-    name: str
-    permissions: Permissions | None = None
-    access: tuple[Scope, ...] | None = None
-    catalog: tuple[str, ...] = ()
-
-    def may(self, action: Action, repository: str) -> bool:
-        if self.permissions is not None:
-            return action in self.permissions.actions_on(repository)
-        return permits(self.access or (), "repository", repository, action.value)
-
-    def may_everywhere(self, action: Action) -> bool:
-        """Whether the caller holds `action` on every repository (a token's grant names
-        repositories one by one, so it never does)."""
-        if self.permissions is None:
-            return False
-        return any(r.pattern == "*" and r.action is action for r in self.permissions.rules)
-
-    def may_list(self) -> bool:
-        if self.permissions is not None:
-            return self.permissions.catalog
-        return permits(self.access or (), "registry", "catalog", "*")
-
-    def catalog_patterns(self) -> list[str]:
-        if self.permissions is not None:
-            return self.permissions.catalog_patterns()
-        return list(self.catalog) if self.may_list() else []
-
-    def describe(self) -> str:
-        return {
-            "admin": f"the admin user {self.name!r}",
-            "token": f"token {self.name!r}",
-            "principal": f"service principal {self.name!r}",
-            "anonymous": "an anonymous client",
-        }.get(self.kind, self.name)
-
-
-def basic_credentials(value: str) -> tuple[str, str]:
-    """(user name, password) of the value of an `Authorization: Basic ...` header."""
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Unauthorized("the Basic credentials are not base64 of 'username:password'") from None
-    username, sep, password = decoded.partition(":")
-    if not sep:
-        raise Unauthorized("the Basic credentials are not base64 of 'username:password'")
-    return username, password
+def login_identity(registry: Registry, username: str) -> str:
+    """What a login names, for the throttle: a service principal is one identity on every
+    registry (and at the identity endpoint and the portal); the others belong to a registry."""
+    if _GUID.match(username):
+        return principal_identity(username)
+    return f"registry:{registry.id}:{username.lower()}"
 
 
 async def trusted_service(
@@ -207,24 +125,20 @@ def _unverified_subject(token: str) -> str | None:
     return subject
 
 
-ANONYMOUS_PERMISSIONS = Permissions((Rule("*", Action.PULL),), catalog=False)
-
-
-def anonymous(registry: Registry) -> Caller | None:
-    """The anonymous caller, when the registry lets anyone pull."""
-    if not registry.anonymous_pull_enabled:
-        return None
-    return Caller("anonymous", "", permissions=ANONYMOUS_PERMISSIONS)
-
-
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     kind: str
     name: str
     label: str  # which password, for messages ("password2")
     hashed: str | None
+    generation: str  # fingerprint of what is stored
     expires_at: datetime | None = None
     legacy: tuple[str, str] | None = None  # (name, encrypted) of an admin password not hashed
+
+    def source(self) -> Source:
+        via = "secret" if self.kind == "principal" else self.kind
+        expires = int(self.expires_at.timestamp()) if self.expires_at is not None else None
+        return Source(via, self.label, self.generation, expires)
 
 
 class Authenticator:
@@ -244,51 +158,80 @@ class Authenticator:
         self.principals = principals
         self.registry_tokens = registry_tokens
         self.throttle = throttle or LoginThrottle()
+        self.sources = SourceChecks(credentials, tokens, principals, clock)
         self._clock = clock
-        self._logins: OrderedDict[tuple[int, str, str, bytes], tuple[float, Caller]] = OrderedDict()
-        self._active: dict[tuple[int, str, str], tuple[float, bool]] = {}
-        self._checking: dict[tuple[int, str, str, bytes], asyncio.Future[Caller]] = {}
+        self._logins: OrderedDict[_LoginKey, tuple[float, Caller]] = OrderedDict()
+        self._checking: dict[_LoginKey, asyncio.Future[Caller]] = {}
+        self._generation = 0
+
+    def forget(self, change: CredentialsChanged) -> None:
+        """The store announced a change of credentials: what was remembered of them goes."""
+        self._generation += 1
+        self.sources.forget(change)
+        if change.registry_id is None:
+            self._logins.clear()
+        else:
+            for key in [k for k in self._logins if k[0] == change.registry_id]:
+                del self._logins[key]
 
     # -- Basic: user name and password ---------------------------------------------------------
 
     async def login(self, registry: Registry, username: str, password: str, client: str) -> Caller:
         """The caller these credentials prove, or Unauthorized / Throttled."""
-        secret = hashlib.sha256(password.encode()).digest()
-        key = (registry.id, registry.etag, username.lower(), secret)
-        remembered = self._logins.get(key)
-        if remembered is not None and remembered[0] > self._clock():
-            caller = remembered[1]
-            if await self.still_active(registry, caller.kind, caller.name):
-                self.throttle.succeeded(client)
+        if username == REFRESH_TOKEN_USER:
+            # A signed token: nothing to guess, no argon2 to spend; not throttled.
+            return await self.from_refresh_token(registry, password)
+        key = (registry.id, registry.etag, username.lower(), _digest(password))
+        caller = await self._remembered(registry, key)
+        if caller is not None:
+            return caller
+        identity = login_identity(registry, username)
+        async with self.throttle.turn(client, identity):
+            # Proved while this request waited its turn (parallel pulls with one password).
+            caller = await self._remembered(registry, key)
+            if caller is not None:
                 return caller
-            self._logins.pop(key, None)
-        wait = self.throttle.begin(client)
-        if wait:
-            raise Throttled(wait, client)
-        try:
-            if not username or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
-                raise Unauthorized(WRONG_LOGIN)
-            # Requests sending the same credentials at once share one check.
-            check = self._checking.get(key)
-            if check is None:
-                check = asyncio.ensure_future(self._login(registry, username, password))
-                self._checking[key] = check
-                check.add_done_callback(lambda _: self._checking.pop(key, None))
-            caller = await asyncio.shield(check)
-        except Unauthorized:
-            self.throttle.failed(client)
-            raise
-        finally:
-            self.throttle.end(client)
-        self.throttle.succeeded(client)
-        self._logins[key] = (self._clock() + LOGIN_CACHE_SECONDS, caller)
-        while len(self._logins) > LOGIN_CACHE_SIZE:
-            self._logins.popitem(last=False)
+            try:
+                with self.throttle.attempt(client, identity) as attempt:
+                    generation = self._generation
+                    try:
+                        caller = await self._shared_check(key, registry, username, password)
+                    except Unauthorized:
+                        attempt.failed()
+                        raise
+                    attempt.succeeded()
+            except TooManyFailures as error:
+                raise Throttled(error.retry_after, client, username) from None
+        if generation == self._generation:  # no change of credentials while it was checked
+            self._logins[key] = (self._clock() + LOGIN_CACHE_SECONDS, caller)
+            while len(self._logins) > LOGIN_CACHE_SIZE:
+                self._logins.popitem(last=False)
         return caller
 
+    async def _remembered(self, registry: Registry, key: _LoginKey) -> Caller | None:
+        remembered = self._logins.get(key)
+        if remembered is None or remembered[0] <= self._clock():
+            return None
+        caller = remembered[1]
+        if await self.sources.refusal(registry, caller.kind, caller.name, caller.source) is None:
+            return caller
+        self._logins.pop(key, None)
+        return None
+
+    async def _shared_check(
+        self, key: _LoginKey, registry: Registry, username: str, password: str
+    ) -> Caller:
+        """Requests sending the same credentials at once (from any address) share one check."""
+        if not username or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+            raise Unauthorized(WRONG_LOGIN)
+        check = self._checking.get(key)
+        if check is None:
+            check = asyncio.ensure_future(self._login(registry, username, password))
+            self._checking[key] = check
+            check.add_done_callback(lambda _: self._checking.pop(key, None))
+        return await asyncio.shield(check)
+
     async def _login(self, registry: Registry, username: str, password: str) -> Caller:
-        if username == REFRESH_TOKEN_USER:
-            return await self.from_refresh_token(registry, password)
         candidates = await self._candidates(registry, username)
         checks = 0
         for candidate in candidates[:CHECKS_PER_LOGIN]:
@@ -302,7 +245,7 @@ class Authenticator:
                     f"with `moorage acr token credential generate --name {candidate.name} "
                     f"--registry {registry.name}`"
                 )
-            return await self._caller(registry, candidate.kind, candidate.name)
+            return await self._caller(registry, candidate.kind, candidate.name, candidate.source())
         for _ in range(CHECKS_PER_LOGIN - checks):
             await self.principals.verify(None, password)
         raise Unauthorized(WRONG_LOGIN)
@@ -319,6 +262,7 @@ class Authenticator:
                     registry.name,
                     name,
                     hashed,
+                    fingerprint(encrypted),
                     legacy=None if hashed else (name, encrypted),
                 )
                 for name, (encrypted, hashed) in sorted(stored.items())
@@ -328,7 +272,9 @@ class Authenticator:
             found = await self.principals.login(username)
             if found is not None:
                 principal, hashed = found
-                candidates.append(_Candidate("principal", principal.app_id, "secret", hashed))
+                candidates.append(
+                    _Candidate("principal", principal.app_id, "secret", hashed, fingerprint(hashed))
+                )
         if not candidates:
             token = await self.tokens.login(registry.id, username)
             if token is not None:
@@ -338,7 +284,14 @@ class Authenticator:
                     )
                     return []
                 candidates = [
-                    _Candidate("token", token.name, p.name, p.value_hash, p.expires_at)
+                    _Candidate(
+                        "token",
+                        token.name,
+                        p.name,
+                        p.value_hash,
+                        fingerprint(p.value_hash),
+                        p.expires_at,
+                    )
                     for p in token.passwords
                 ]
         return candidates
@@ -360,8 +313,11 @@ class Authenticator:
 
     # -- what an identity holds ----------------------------------------------------------------
 
-    async def _caller(self, registry: Registry, kind: str, name: str) -> Caller:
-        return Caller(kind, name, permissions=await self.permissions(registry, kind, name))
+    async def _caller(
+        self, registry: Registry, kind: str, name: str, source: Source | None
+    ) -> Caller:
+        permissions = await self.permissions(registry, kind, name)
+        return Caller(kind, name, permissions=permissions, source=source)
 
     async def permissions(self, registry: Registry, kind: str, name: str) -> Permissions:
         """What the identity holds on the registry now (nothing if it is gone or disabled)."""
@@ -384,42 +340,36 @@ class Authenticator:
             return Permissions.of_roles(roles)
         return Permissions()
 
-    async def still_active(self, registry: Registry, kind: str, name: str) -> bool:
-        """Whether a token's identity still exists and is enabled (remembered for a second)."""
-        if kind == "admin":
-            return registry.admin_user_enabled
-        if kind == "anonymous":
-            return registry.anonymous_pull_enabled
-        key = (registry.id, kind, name.lower())
-        now = self._clock()
-        cached = self._active.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        active = False
-        if kind == "token":
-            token = await self.tokens.login(registry.id, name)
-            active = token is not None and token.enabled
-        elif kind == "principal":
-            active = await self.principals.get(name) is not None
-        if len(self._active) > LOGIN_CACHE_SIZE:
-            self._active.clear()
-        self._active[key] = (now + ACTIVE_CACHE_SECONDS, active)
-        return active
-
     # -- tokens --------------------------------------------------------------------------------
 
     async def from_refresh_token(self, registry: Registry, token: str) -> Caller:
+        """The caller of a refresh token whose credential still stands; Unauthorized says why
+        not (the grant type refresh_token, /oauth2/exchange, and the refresh token as a
+        password all come here)."""
         claims = self._verify(token, registry, "refresh")
-        return await self._caller(registry, claims.kind, claims.subject)
+        if claims.source is None:
+            raise Unauthorized(
+                "refresh token refused: it does not record the credential that issued it (an "
+                "older release made it); log in again"
+            )
+        await self._still_standing(registry, claims, "refresh")
+        return await self._caller(registry, claims.kind, claims.subject, claims.source)
 
     async def from_access_token(self, registry: Registry, token: str) -> Caller:
         claims = self._verify(token, registry, "access")
-        if not await self.still_active(registry, claims.kind, claims.subject):
-            raise Unauthorized(
-                f"the identity of the token ({claims.kind} {claims.subject!r}) is deleted or "
-                "disabled; log in again"
-            )
-        return Caller(claims.kind, claims.subject, access=claims.access, catalog=claims.catalog)
+        await self._still_standing(registry, claims, "access")
+        return Caller(
+            claims.kind,
+            claims.subject,
+            access=claims.access,
+            catalog=claims.catalog,
+            source=claims.source,
+        )
+
+    async def _still_standing(self, registry: Registry, claims: RegistryClaims, use: Use) -> None:
+        reason = await self.sources.refusal(registry, claims.kind, claims.subject, claims.source)
+        if reason is not None:
+            raise Unauthorized(f"{use} token refused: {reason}; log in again")
 
     def _verify(self, token: str, registry: Registry, use: Use) -> RegistryClaims:
         try:
@@ -428,8 +378,20 @@ class Authenticator:
             raise Unauthorized(f"{use} token refused: {error.message}") from None
 
     async def from_management_token(self, registry: Registry, principal_id: str) -> Caller:
-        """A principal signed in at the identity endpoint (the token checked by the caller)."""
-        return await self._caller(registry, "principal", principal_id)
+        """A principal signed in at the identity endpoint (the token checked by the caller);
+        what it is issued is bound to the principal's secret as it is now."""
+        found = await self.principals.login(principal_id)
+        if found is None:
+            raise Unauthorized(
+                f"the service principal {principal_id!r} of the token does not exist"
+            )
+        principal, hashed = found
+        source = Source("identity", "secret", fingerprint(hashed))
+        return await self._caller(registry, "principal", principal.app_id, source)
+
+
+def _digest(password: str) -> bytes:
+    return hashlib.sha256(password.encode()).digest()
 
 
 AUTHENTICATOR: Final = web.AppKey("authenticator", Authenticator)

@@ -13,13 +13,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+# The client as the Forwarding middleware resolved it (behind a trusted proxy, not the proxy):
+# the one value from access/ the throttle needs.
+from moorage.access.client import client_of
 from moorage.auth.oauth import (
     ClientCredentials,
     Failure,
@@ -29,6 +32,7 @@ from moorage.auth.oauth import (
     parse_token_request,
 )
 from moorage.auth.principals import PrincipalStore
+from moorage.auth.throttle import LoginThrottle, TooManyFailures, principal_identity
 from moorage.auth.tokens import TokenService, issuer_for
 
 log = logging.getLogger("moorage.auth")
@@ -49,13 +53,15 @@ class IssuedToken:
 @dataclass(frozen=True)
 class IdentityService:
     """What the identity endpoints need; `base_url` is the authority clients are given
-    (e.g. https://127.0.0.1:5443), and `tokens` must issue for `{base_url}/{tenant_id}/v2.0`."""
+    (e.g. https://127.0.0.1:5443), and `tokens` must issue for `{base_url}/{tenant_id}/v2.0`.
+    Wrong secrets are slowed by `throttle`, per (address, principal) and per principal."""
 
     principals: PrincipalStore
     tokens: TokenService
     tenant_id: str
     base_url: str
     token_ttl: int = 3600
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -121,22 +127,25 @@ class IdentityService:
             "rbac_url": self.base_url,
         }
 
-    async def issue(self, request: ClientCredentials) -> IssuedToken:
-        principal = await self.principals.authenticate(request.client_id, request.client_secret)
-        if principal is None:
-            if await self.principals.get(request.client_id) is None:
+    async def issue(self, request: ClientCredentials, client: str) -> IssuedToken:
+        identity = principal_identity(request.client_id)
+        async with self.throttle.turn(client, identity):
+            try:
+                with self.throttle.attempt(client, identity) as attempt:
+                    principal = await self.principals.authenticate(
+                        request.client_id, request.client_secret
+                    )
+                    if principal is None:
+                        attempt.failed()
+                        raise await self._refusal(request)
+                    attempt.succeeded()
+            except TooManyFailures as error:
                 raise OAuthError(
-                    Failure.UNKNOWN_CLIENT,
-                    f"Application with identifier '{request.client_id[:64]}' was not found in "
-                    f"the directory '{self.tenant_id}'. Check the client id (appId) of the "
-                    "service principal.",
-                )
-            raise OAuthError(
-                Failure.WRONG_SECRET,
-                "Invalid client secret provided. Ensure the secret being sent in the request "
-                f"is the client secret of app '{request.client_id.strip()[:64]}'; if it is lost, "
-                "reset the service principal's secret.",
-            )
+                    Failure.THROTTLED,
+                    f"Too many failed sign-ins from {client} as '{request.client_id[:64]}'; "
+                    f"retry in {error.retry_after} s.",
+                    retry_after=error.retry_after,
+                ) from None
         now = int(time.time())
         token = self.tokens.issue(
             principal.app_id, request.audience, tenant_id=self.tenant_id, ttl=self.token_ttl
@@ -148,6 +157,21 @@ class IdentityService:
             expires_in=self.token_ttl - 1,  # as Entra: a second short of the lifetime
             expires_on=now + self.token_ttl,
             not_before=now,
+        )
+
+    async def _refusal(self, request: ClientCredentials) -> OAuthError:
+        if await self.principals.get(request.client_id) is None:
+            return OAuthError(
+                Failure.UNKNOWN_CLIENT,
+                f"Application with identifier '{request.client_id[:64]}' was not found in "
+                f"the directory '{self.tenant_id}'. Check the client id (appId) of the "
+                "service principal.",
+            )
+        return OAuthError(
+            Failure.WRONG_SECRET,
+            "Invalid client secret provided. Ensure the secret being sent in the request "
+            f"is the client secret of app '{request.client_id.strip()[:64]}'; if it is lost, "
+            "reset the service principal's secret.",
         )
 
 
@@ -162,6 +186,8 @@ def _error(request: web.Request, error: OAuthError) -> web.Response:
         "Authorization", ""
     ).lower().startswith("basic"):
         headers["WWW-Authenticate"] = 'Basic realm="moorage"'  # RFC 6749 5.2
+    if error.retry_after:
+        headers["Retry-After"] = str(error.retry_after)
     return web.json_response(
         error_body(error, trace_id=trace_id, correlation_id=correlation),
         status=error.failure.status,
@@ -203,13 +229,13 @@ async def _token(request: web.Request, *, version: int) -> web.Response:
         credentials = parse_token_request(
             form, request.headers.get("Authorization"), version=version
         )
-        issued = await identity.issue(credentials)
+        issued = await identity.issue(credentials, client_of(request))
     except OAuthError as error:
         log.info(
             "token refused: %s (client_id %r, peer %s)",
             error.description,
             form.get("client_id", "")[:64],
-            request.remote,
+            client_of(request),
         )
         return _error(request, error)
     log.info("token issued to %s for %s", issued.app_id, issued.audience)

@@ -29,6 +29,7 @@ class Failure(Enum):
     WRONG_SECRET = ("invalid_client", 7000215, 401)
     INVALID_SCOPE = ("invalid_scope", 1002012, 400)
     UNKNOWN_RESOURCE = ("invalid_resource", 500011, 400)
+    THROTTLED = ("temporarily_unavailable", 50053, 429)
 
     def __init__(self, error: str, code: int, status: int) -> None:
         self.error = error
@@ -37,10 +38,11 @@ class Failure(Enum):
 
 
 class OAuthError(Exception):
-    def __init__(self, failure: Failure, description: str) -> None:
+    def __init__(self, failure: Failure, description: str, *, retry_after: int = 0) -> None:
         super().__init__(f"AADSTS{failure.code}: {description}")
         self.failure = failure
         self.description = f"AADSTS{failure.code}: {description}"
+        self.retry_after = retry_after
 
 
 def error_body(error: OAuthError, *, trace_id: str, correlation_id: str) -> dict[str, object]:

@@ -20,12 +20,15 @@ from sqlalchemy import delete, func, insert, select, update
 from moorage.auth.roles import RoleAssignment, check_role
 from moorage.auth.secrets import hash_secret, new_secret, verify_secret, verify_unknown
 from moorage.domain.errors import PrincipalNotFound
+from moorage.store.changes import CredentialsChanged
 from moorage.store.database import Database
 from moorage.store.schema import role_assignments, service_principals, tenants
 from moorage.store.types import as_utc, utcnow
 
 T = TypeVar("T")
 MAX_DISPLAY_NAME = 128
+# A principal, its secret or its roles prove it on every registry.
+EVERY_REGISTRY = CredentialsChanged(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +158,7 @@ class PrincipalStore:
     async def reset_secret(self, app_id: str) -> str:
         secret = new_secret()
         hashed = await self._argon2(hash_secret, secret)
-        async with self._db.write() as conn:
+        async with self._db.write(EVERY_REGISTRY) as conn:
             result = await conn.execute(
                 update(service_principals)
                 .where(service_principals.c.app_id == _key(app_id))
@@ -184,7 +187,7 @@ class PrincipalStore:
             return [_principal(row) for row in rows]
 
     async def delete(self, app_id: str) -> bool:
-        async with self._db.write() as conn:
+        async with self._db.write(EVERY_REGISTRY) as conn:
             await conn.execute(
                 delete(role_assignments).where(role_assignments.c.principal_id == _key(app_id))
             )
@@ -194,7 +197,7 @@ class PrincipalStore:
         return bool(result.rowcount)
 
     async def set_trusted(self, app_id: str, trusted: bool) -> ServicePrincipal:
-        async with self._db.write() as conn:
+        async with self._db.write(EVERY_REGISTRY) as conn:
             result = await conn.execute(
                 update(service_principals)
                 .where(service_principals.c.app_id == _key(app_id))
@@ -212,7 +215,7 @@ class PrincipalStore:
         the existing assignment."""
         role = check_role(role)
         scope = _check_scope(scope)
-        async with self._db.write() as conn:
+        async with self._db.write(EVERY_REGISTRY) as conn:
             exists = await conn.scalar(
                 select(service_principals.c.app_id).where(
                     service_principals.c.app_id == _key(app_id)
@@ -252,7 +255,7 @@ class PrincipalStore:
     async def unassign(self, app_id: str, role: str, scope: str) -> bool:
         role = check_role(role)
         scope = _check_scope(scope)
-        async with self._db.write() as conn:
+        async with self._db.write(EVERY_REGISTRY) as conn:
             result = await conn.execute(
                 delete(role_assignments).where(
                     role_assignments.c.principal_id == _key(app_id),

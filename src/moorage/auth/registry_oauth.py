@@ -12,7 +12,10 @@ server (HTTP in distribution/oauth.py).
 
 An access token grants the requested actions the identity holds, never more, and asking for
 more is not an error: the grant is smaller. What a refresh token grants is worked out anew
-each time it is used, so a removed role or a disabled token stops it at once.
+each time it is used, so a removed role or a disabled token stops it at once. Every token
+records the credential that proved its identity (a refresh token renewed through the exchange
+keeps its first one): it is refused, with the reason, once that credential is deleted,
+regenerated, disabled or expired, and never lives past the credential's own expiry.
 """
 
 from __future__ import annotations
@@ -22,12 +25,8 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from moorage.auth.dataplane import (
-    Authenticator,
-    Caller,
-    Unauthorized,
-    anonymous,
-)
+from moorage.auth.callers import Caller, Unauthorized, anonymous
+from moorage.auth.dataplane import Authenticator
 from moorage.auth.identity import IdentityService
 from moorage.auth.registry_tokens import RegistryTokens
 from moorage.auth.tokens import InvalidToken
@@ -154,17 +153,24 @@ class RegistryTokenService:
     ) -> dict[str, Any]:
         assert caller.permissions is not None
         granted = grant(caller.permissions, requested)
-        token = self.tokens.issue_access(
-            registry,
-            caller.kind,
-            caller.name,
-            granted,
-            caller.permissions.catalog_patterns() if caller.permissions.catalog else (),
-        )
+        try:
+            token = self.tokens.issue_access(
+                registry,
+                caller.kind,
+                caller.name,
+                granted,
+                caller.permissions.catalog_patterns() if caller.permissions.catalog else (),
+                source=caller.source,
+            )
+        except InvalidToken as error:  # the credential expired a moment ago
+            raise Unauthorized(f"no access token: {error.message}") from None
+        expires_in = self.tokens.access_ttl
+        if caller.source is not None and caller.source.expires_at is not None:
+            expires_in = min(expires_in, caller.source.expires_at - int(time.time()))
         return {
             "token": token,
             "access_token": token,
-            "expires_in": self.tokens.access_ttl,
+            "expires_in": expires_in,
             "issued_at": datetime.fromtimestamp(int(time.time()), UTC)
             .isoformat()
             .replace("+00:00", "Z"),
@@ -174,7 +180,12 @@ class RegistryTokenService:
     def _refresh(self, registry: Registry, caller: Caller) -> str:
         if caller.kind == "anonymous":
             raise Unauthorized("anonymous clients get no refresh token")
-        return self.tokens.issue_refresh(registry, caller.kind, caller.name)
+        try:
+            return self.tokens.issue_refresh(
+                registry, caller.kind, caller.name, source=caller.source
+            )
+        except InvalidToken as error:  # the credential expired a moment ago
+            raise Unauthorized(f"no refresh token: {error.message}") from None
 
 
 def _required(form: Mapping[str, str], name: str) -> str:

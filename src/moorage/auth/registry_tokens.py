@@ -2,6 +2,10 @@
 (`access`, as the Docker token specification shapes it), and refresh tokens that only say who
 the holder is (what they grant is worked out again each time one is used).
 
+Both record the credential that issued them (`src`: a `Source`), which is checked on every use:
+a token dies with the password, token, secret or principal behind it, and never lives past
+that credential's own expiry.
+
 Both are RS256 JWTs signed with the service's keys (auth/keys.py), with an issuer of their own,
 so a management token is never taken for a registry token. Their audience is the registry's
 login server and `rid` its id: a token of registry A is refused by registry B, and by a new
@@ -10,6 +14,7 @@ registry that reuses A's name.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -28,6 +33,49 @@ CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """The credential that proved an identity, as a token records it.
+
+    `via`: admin (an admin password), token (a token's password), secret (a service
+    principal's secret), identity (a token of the identity endpoint, itself from the secret);
+    `credential`: the password's name ("password", "password2", "password1"), or "secret";
+    `generation`: a fingerprint of the stored credential, which changes when it is regenerated;
+    `expires_at`: when the credential itself expires (epoch seconds), if it does.
+    """
+
+    via: str
+    credential: str
+    generation: str
+    expires_at: int | None = None
+
+    def claim(self) -> dict[str, Any]:
+        claim: dict[str, Any] = {"via": self.via, "cred": self.credential, "gen": self.generation}
+        if self.expires_at is not None:
+            claim["exp"] = self.expires_at
+        return claim
+
+    @classmethod
+    def from_claim(cls, claim: object) -> Source | None:
+        if not isinstance(claim, dict):
+            return None
+        via, credential, generation = claim.get("via"), claim.get("cred"), claim.get("gen")
+        expires_at = claim.get("exp")
+        if not (
+            isinstance(via, str) and isinstance(credential, str) and isinstance(generation, str)
+        ):
+            return None
+        if expires_at is not None and not isinstance(expires_at, int):
+            return None
+        return cls(via, credential, generation, expires_at)
+
+
+def fingerprint(stored: str) -> str:
+    """A short digest of a stored credential (a hash or ciphertext, never a clear secret): it
+    changes when the credential is regenerated and says nothing useful about it."""
+    return hashlib.sha256(stored.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
 class RegistryClaims:
     """A verified registry token."""
 
@@ -37,6 +85,7 @@ class RegistryClaims:
     expires_at: int
     access: tuple[Scope, ...] = ()
     catalog: tuple[str, ...] = ()
+    source: Source | None = None
 
 
 class RegistryTokens:
@@ -64,6 +113,8 @@ class RegistryTokens:
         subject: str,
         access: Sequence[Scope],
         catalog: Sequence[str] = (),
+        *,
+        source: Source | None = None,
     ) -> str:
         extra: dict[str, Any] = {
             "use": "access",
@@ -73,13 +124,28 @@ class RegistryTokens:
         }
         if catalog:
             extra["catalog"] = list(catalog)
-        return self._issue(registry, subject, self.access_ttl, extra)
+        return self._issue(registry, subject, self.access_ttl, extra, source)
 
-    def issue_refresh(self, registry: Registry, kind: str, subject: str) -> str:
+    def issue_refresh(
+        self, registry: Registry, kind: str, subject: str, *, source: Source | None
+    ) -> str:
         extra = {"use": "refresh", "kind": kind, "rid": registry.id, "grant_type": "refresh_token"}
-        return self._issue(registry, subject, self.refresh_ttl, extra)
+        return self._issue(registry, subject, self.refresh_ttl, extra, source)
 
-    def _issue(self, registry: Registry, subject: str, ttl: int, extra: dict[str, Any]) -> str:
+    def _issue(
+        self,
+        registry: Registry,
+        subject: str,
+        ttl: int,
+        extra: dict[str, Any],
+        source: Source | None,
+    ) -> str:
+        if source is not None:
+            extra["src"] = source.claim()
+            if source.expires_at is not None:  # never past the credential's own expiry
+                ttl = min(ttl, source.expires_at - int(time.time()))
+                if ttl <= 0:
+                    raise InvalidToken(f"the {source.credential} that proved it has expired")
         return self._jwt.issue(
             subject, registry.login_server, tenant_id=self.tenant_id, ttl=ttl, extra=extra
         )
@@ -117,6 +183,7 @@ class RegistryTokens:
             catalog=tuple(c for c in catalog if isinstance(c, str))
             if isinstance(catalog, list)
             else (),
+            source=Source.from_claim(claims_dict.get("src")),
         )
         if use == "access":
             self._verified[token] = (registry.id, claims)

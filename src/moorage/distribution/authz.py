@@ -21,15 +21,9 @@ from typing import Final
 
 from aiohttp import web
 
-from moorage.access.client import CLIENT_KEY
-from moorage.auth.dataplane import (
-    AUTHENTICATOR,
-    Caller,
-    Throttled,
-    Unauthorized,
-    anonymous,
-    basic_credentials,
-)
+from moorage.access.client import client_of
+from moorage.auth.callers import Caller, Throttled, Unauthorized, anonymous, basic_credentials
+from moorage.auth.dataplane import AUTHENTICATOR
 from moorage.distribution import context as ctx
 from moorage.distribution.errors import TOOMANYREQUESTS, UNAUTHORIZED, RegistryError
 from moorage.domain.access import Action
@@ -93,11 +87,6 @@ async def identify(request: web.Request, registry: Registry) -> Caller | None:
     )
 
 
-def client_of(request: web.Request) -> str:
-    client = request.get(CLIENT_KEY)
-    return str(client.address) if client is not None else str(request.remote)
-
-
 async def authorize(request: web.Request, need: Need) -> Caller:
     registry = ctx.registry(request)
     repository = None
@@ -112,7 +101,7 @@ async def authorize(request: web.Request, need: Need) -> Caller:
     except Throttled as error:
         raise RegistryError(
             TOOMANYREQUESTS,
-            f"{error.message}: failed logins from one address are slowed down",
+            error.message,
             headers={"Retry-After": str(error.retry_after)},
         ) from None
     if found is None:

@@ -10,10 +10,10 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from moorage.auth.dataplane import Throttled, Unauthorized, basic_credentials
+from moorage.access.client import client_of
+from moorage.auth.callers import Throttled, Unauthorized, basic_credentials
 from moorage.auth.registry_oauth import RegistryTokenService
 from moorage.distribution import context as ctx
-from moorage.distribution.authz import client_of
 from moorage.distribution.errors import (
     TOOMANYREQUESTS,
     UNAUTHORIZED,
@@ -85,7 +85,7 @@ async def _respond(
         response = render(
             RegistryError(
                 TOOMANYREQUESTS,
-                f"{error.message}: failed logins from one address are slowed down",
+                error.message,
                 headers={"Retry-After": str(error.retry_after)},
             )
         )

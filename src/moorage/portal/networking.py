@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from moorage.access.client import CLIENT_KEY
+from moorage.access.client import client_of
 from moorage.auth.roles import Permission
 from moorage.domain.errors import DomainError, InvalidIPRule, PreconditionFailed
 from moorage.domain.network import Matcher, parse_client_address, parse_ip_rule
@@ -60,13 +60,6 @@ RECENT_SHOWN = 20
 
 def path_of(registry: Registry, tab: str = "public") -> str:
     return f"{PREFIX}/registries/{registry.name}/networking?tab={tab}"
-
-
-def client_address(request: web.Request) -> str:
-    """The address moorage sees for this browser, resolved as the network gate resolves it
-    (trusted proxies and their forwarded chain included)."""
-    client = request.get(CLIENT_KEY)
-    return str(client.address if client is not None else request.remote)
 
 
 def access_of(registry: Registry) -> str:
@@ -199,7 +192,7 @@ async def _render(
     context: dict[str, Any] = {}
     matcher = Matcher.compile(r.value for r in registry.network_rule_set.ip_rules)
     if tab == "public":
-        address = client_address(request)
+        address = client_of(request)
         context.update(
             form=form or PublicForm.of(registry),
             client=address,
@@ -290,7 +283,7 @@ async def save(request: web.Request, visitor: Visitor) -> web.StreamResponse:
             status=400,
         )
     if posted.add_client:
-        additions.append(parse_ip_rule(client_address(request)))
+        additions.append(parse_ip_rule(client_of(request)))
     current = registry.network_rule_set.ip_rules
     rules = new_rules(current, posted.remove, additions)
     public, default = ACCESS[posted.access]

@@ -19,10 +19,11 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from aiohttp import web
 
+from moorage.access.client import client_of
 from moorage.access.hosts import registry_name_from_host
 from moorage.auth.identity import IDENTITY
 from moorage.auth.roles import Permission, RoleAssignment, allows
-from moorage.auth.throttle import LoginThrottle
+from moorage.auth.throttle import THROTTLE, LoginThrottle, TooManyFailures, principal_identity
 from moorage.portal.sessions import Session, Sessions
 
 log = logging.getLogger("moorage.portal")
@@ -31,7 +32,6 @@ COOKIE: Final = "moorage_portal"
 HERE = Path(__file__).parent
 SESSIONS: Final = web.AppKey("portal_sessions", Sessions)
 TEMPLATES: Final = web.AppKey("portal_templates", jinja2.Environment)
-THROTTLE: Final = web.AppKey("portal_throttle", LoginThrottle)
 SUFFIX: Final = web.AppKey("portal_suffix", str)
 OWNER_CREDENTIAL: Final = web.AppKey("portal_owner_credential", Path)
 
@@ -55,7 +55,8 @@ def setup(app: web.Application, suffix: str, owner_credential: Path) -> None:
     """Add the portal's routes and state to the application. Its sessions (`SESSIONS`) live in
     the metadata store, which opens later: the application's start-up sets them. The sign-in
     page names the owner credential's file (`owner_credential`), where a new user finds it."""
-    app[THROTTLE] = LoginThrottle()
+    if THROTTLE not in app:  # the application's own, shared with the other sign-ins
+        app[THROTTLE] = LoginThrottle()
     app[SUFFIX] = suffix
     app[OWNER_CREDENTIAL] = owner_credential
     app[TEMPLATES] = jinja2.Environment(
@@ -197,23 +198,23 @@ async def signin(request: web.Request) -> web.StreamResponse:
     secret = str(form.get("client_secret", ""))
     target = safe_next(str(form.get("next", "")))
     throttle = request.config_dict[THROTTLE]
-    client = str(request.remote)
-    wait = throttle.begin(client)
-    if wait:
-        error = f"Too many failed sign-ins from {client}; try again in {wait} s."
-        return _signin_form(request, 429, target, client_id, error)
-    try:
-        principal = None
-        if client_id and secret:
-            identity = request.config_dict[IDENTITY]
-            principal = await identity.principals.authenticate(client_id, secret)
-        if principal is None:
-            throttle.failed(client)
-            error = "The client id (appId) or the secret is wrong."
-            return _signin_form(request, 401, target, client_id, error)
-    finally:
-        throttle.end(client)
-    throttle.succeeded(client)
+    client = client_of(request)
+    identity = principal_identity(client_id)
+    async with throttle.turn(client, identity):
+        try:
+            with throttle.attempt(client, identity) as attempt:
+                principal = None
+                if client_id and secret:
+                    identities = request.config_dict[IDENTITY]
+                    principal = await identities.principals.authenticate(client_id, secret)
+                if principal is None:
+                    attempt.failed()
+                    error = "The client id (appId) or the secret is wrong."
+                    return _signin_form(request, 401, target, client_id, error)
+                attempt.succeeded()
+        except TooManyFailures as refused:
+            error = f"Too many failed sign-ins from {client}; try again in {refused.retry_after} s."
+            return _signin_form(request, 429, target, client_id, error)
     session = await request.config_dict[SESSIONS].start(principal.app_id, principal.display_name)
     response = web.HTTPSeeOther(target)
     response.set_cookie(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from moorage.store.changes import CredentialsChanged
 from moorage.store.database import Database
 from moorage.store.schema import registry_credentials
 from moorage.store.sql import insert_ignore
@@ -51,7 +52,7 @@ class CredentialStore:
             )
 
     async def put(self, registry_id: int, name: str, encrypted: str, hashed: str) -> None:
-        async with self._db.write() as conn:
+        async with self._db.write(CredentialsChanged(registry_id)) as conn:
             changed = await conn.execute(
                 update(registry_credentials)
                 .where(

@@ -2,7 +2,8 @@
 
 SQLite (the embedded default) gets one writer connection that opens every transaction with
 BEGIN IMMEDIATE, so writers queue instead of failing, and a small pool of readers that WAL
-mode never blocks. Every write goes through `Database.write()`.
+mode never blocks. Every write goes through `Database.write()`, which announces the change it
+names (store/changes.py) once the transaction has committed.
 
 PostgreSQL (`postgresql://user:password@host:port/db`, through asyncpg) gets one pool for
 both; what SQLite's single writer made safe is held by row locks and constraints in the stores.
@@ -21,6 +22,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from moorage.store.changes import Change, Changes
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -59,6 +62,7 @@ class Database:
         url = engine_url(url)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.changes = Changes()
         if self.is_sqlite:
             self.writer = create_async_engine(url, pool_size=1, max_overflow=0)
             self.reader = create_async_engine(url, pool_size=4, max_overflow=4)
@@ -74,9 +78,11 @@ class Database:
         return cls(f"sqlite+aiosqlite:///{data_dir / 'moorage.db'}")
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self, change: Change | None = None) -> AsyncIterator[AsyncConnection]:
         async with self.writer.begin() as conn:
             yield conn
+        if change is not None:
+            self.changes.announce(change)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -32,6 +32,7 @@ from moorage.domain.repository_access import (
     system_scope_map,
     token_not_found,
 )
+from moorage.store.changes import CredentialsChanged
 from moorage.store.database import Database
 from moorage.store.schema import registry_tokens, scope_maps, token_passwords
 from moorage.store.scope_maps import registry_name
@@ -121,7 +122,7 @@ class TokenStore:
         """Create the token, or replace its scope map and status (and drop the passwords
         `keep_passwords` leaves out, when given); True when created."""
         check_token_name(name)
-        async with self._db.write() as conn:
+        async with self._db.write(CredentialsChanged(registry_id)) as conn:
             registry = await registry_name(conn, registry_id)
             if name.lower() == registry.lower():
                 raise TokenNameTaken(
@@ -166,7 +167,7 @@ class TokenStore:
         keep_passwords: Collection[str] | None = None,
     ) -> Token:
         """Change what is given; `keep_passwords` drops the passwords it leaves out."""
-        async with self._db.write() as conn:
+        async with self._db.write(CredentialsChanged(registry_id)) as conn:
             registry = await registry_name(conn, registry_id)
             row = await self._row(conn, registry_id, name)
             if row is None:
@@ -186,7 +187,7 @@ class TokenStore:
             return await self._get(conn, registry_id, name)
 
     async def delete(self, registry_id: int, name: str) -> bool:
-        async with self._db.write() as conn:
+        async with self._db.write(CredentialsChanged(registry_id)) as conn:
             deleted = await conn.execute(
                 delete(registry_tokens).where(
                     registry_tokens.c.registry_id == registry_id,
@@ -218,7 +219,7 @@ class TokenStore:
         made = {n: await self._argon2(self._new_secret) for n in names}
         values = {n: value for n, (value, _) in made.items()}
         hashes = {n: hashed for n, (_, hashed) in made.items()}
-        async with self._db.write() as conn:
+        async with self._db.write(CredentialsChanged(registry_id)) as conn:
             row = await self._row(conn, registry_id, name)
             if row is None:  # deleted while the passwords were hashed
                 raise token_not_found(await registry_name(conn, registry_id), name)

@@ -25,6 +25,7 @@ from moorage.domain.repository_access import (
     system_scope_map,
     system_scope_map_read_only,
 )
+from moorage.store.changes import CredentialsChanged
 from moorage.store.database import Database
 from moorage.store.schema import registries, registry_tokens, scope_maps
 from moorage.store.types import as_utc, utcnow
@@ -84,7 +85,7 @@ class ScopeMapStore:
             raise system_scope_map_read_only(name)
         lines = canonical_actions(actions)
         check_scope_map_description(description)
-        async with self._db.write() as conn:
+        async with self._db.write(CredentialsChanged(registry_id)) as conn:
             registry = await registry_name(conn, registry_id)
             row = await self._row(conn, registry_id, name)
             created = row is None
@@ -129,7 +130,7 @@ class ScopeMapStore:
             values["actions"] = list(canonical_actions(actions))
         if description is not None:
             values["description"] = check_scope_map_description(description)
-        async with self._db.write() as conn:
+        async with self._db.write(CredentialsChanged(registry_id)) as conn:
             row = await self._row(conn, registry_id, name)
             if row is None:
                 raise scope_map_not_found(await registry_name(conn, registry_id), name)
@@ -144,7 +145,7 @@ class ScopeMapStore:
         """False when there was no such map; refused while tokens use it."""
         if system_scope_map(name) is not None:
             raise system_scope_map_read_only(name)
-        async with self._db.write() as conn:
+        async with self._db.write(CredentialsChanged(registry_id)) as conn:
             row = await self._row(conn, registry_id, name)
             if row is None:
                 return False

@@ -16,12 +16,19 @@ import jwt.api_jwt
 import pytest
 
 from moorage.auth.keys import SigningKeys
-from moorage.auth.registry_tokens import ACCESS_TTL, REFRESH_TTL, RegistryClaims, RegistryTokens
+from moorage.auth.registry_tokens import (
+    ACCESS_TTL,
+    REFRESH_TTL,
+    RegistryClaims,
+    RegistryTokens,
+    Source,
+)
 from moorage.auth.tokens import InvalidToken, TokenService, issuer_for
 from moorage.domain.access import Scope
 from moorage.domain.registry import NetworkRuleSet, PublicNetworkAccess, Registry, Sku
 
 ISSUER = "https://127.0.0.1:5443/oauth2/token"
+SOURCE = Source("secret", "secret", "0123456789abcdef")
 TENANT = "11111111-2222-3333-4444-555555555555"
 ACCESS = (
     Scope("repository", "app", ("pull", "push")),
@@ -141,18 +148,34 @@ def test_access_token_without_catalog_or_access(service: RegistryTokens) -> None
 
 def test_refresh_token_round_trip(service: RegistryTokens) -> None:
     before = int(time.time())
-    token = service.issue_refresh(REGISTRY_A, "principal", "a-principal")
+    token = service.issue_refresh(REGISTRY_A, "principal", "a-principal", source=SOURCE)
     claims = service.verify(token, REGISTRY_A, "refresh")
     assert (claims.use, claims.kind, claims.subject) == ("refresh", "principal", "a-principal")
     assert claims.access == () and claims.catalog == ()
     assert before + REFRESH_TTL <= claims.expires_at <= int(time.time()) + REFRESH_TTL
     assert _claims(token)["grant_type"] == "refresh_token"
+    assert claims.source == SOURCE
+    assert _claims(token)["src"] == {"via": "secret", "cred": "secret", "gen": "0123456789abcdef"}
+
+
+def test_a_token_never_outlives_its_credential(service: RegistryTokens) -> None:
+    ending = Source("token", "password1", "ab", int(time.time()) + 100)
+    for token in (
+        service.issue_refresh(REGISTRY_A, "token", "app-token", source=ending),
+        service.issue_access(REGISTRY_A, "token", "app-token", ACCESS, source=ending),
+    ):
+        claims = _claims(token)
+        assert claims["exp"] == ending.expires_at
+        assert claims["src"]["exp"] == ending.expires_at
+    ended = Source("token", "password1", "ab", int(time.time()))
+    with pytest.raises(InvalidToken, match="the password1 that proved it has expired"):
+        service.issue_refresh(REGISTRY_A, "token", "app-token", source=ended)
 
 
 def test_lifetimes_can_be_set(keys: SigningKeys) -> None:
     service = RegistryTokens(keys, ISSUER, TENANT, access_ttl=60, refresh_ttl=120)
     access = _claims(service.issue_access(REGISTRY_A, "admin", "registrya", ACCESS))
-    refresh = _claims(service.issue_refresh(REGISTRY_A, "admin", "registrya"))
+    refresh = _claims(service.issue_refresh(REGISTRY_A, "admin", "registrya", source=SOURCE))
     assert access["exp"] - access["iat"] == 60
     assert refresh["exp"] - refresh["iat"] == 120
 
@@ -171,7 +194,7 @@ def test_an_access_token_is_not_a_refresh_token(service: RegistryTokens) -> None
 
 
 def test_a_refresh_token_is_not_an_access_token(service: RegistryTokens) -> None:
-    token = service.issue_refresh(REGISTRY_A, "token", "app-token")
+    token = service.issue_refresh(REGISTRY_A, "token", "app-token", source=SOURCE)
     with pytest.raises(InvalidToken, match="is a refresh token, where an access token is needed"):
         service.verify(token, REGISTRY_A, "access")
 
@@ -189,7 +212,7 @@ def test_a_token_for_another_registry_is_refused(service: RegistryTokens) -> Non
     assert service.verify(token, REGISTRY_A, "access").subject == "registrya"
     with pytest.raises(InvalidToken, match=re.escape("audience 'registrya.localhost:5000'")):
         service.verify(token, REGISTRY_B, "access")
-    refresh = service.issue_refresh(REGISTRY_A, "admin", "registrya")
+    refresh = service.issue_refresh(REGISTRY_A, "admin", "registrya", source=SOURCE)
     with pytest.raises(InvalidToken, match=re.escape("audience 'registrya.localhost:5000'")):
         service.verify(refresh, REGISTRY_B, "refresh")
 
@@ -204,7 +227,7 @@ def test_a_token_of_a_former_registry_with_the_same_name_is_refused(
         with pytest.raises(InvalidToken, match="issued for another registry than 'registrya'"):
             service.verify(token, REGISTRY_A2, "access")
     else:
-        token = service.issue_refresh(REGISTRY_A, "token", "app-token")
+        token = service.issue_refresh(REGISTRY_A, "token", "app-token", source=SOURCE)
         with pytest.raises(InvalidToken, match="issued for another registry than 'registrya'"):
             service.verify(token, REGISTRY_A2, "refresh")
 
@@ -339,7 +362,7 @@ def test_tokens_signed_before_and_after_a_rotation_verify(
 ) -> None:
     old_kid = keys.current_kid
     older = service.issue_access(REGISTRY_A, "admin", "registrya", ACCESS)
-    old_refresh = service.issue_refresh(REGISTRY_A, "admin", "registrya")
+    old_refresh = service.issue_refresh(REGISTRY_A, "admin", "registrya", source=SOURCE)
     new_kid = keys.rotate()
     assert new_kid != old_kid and keys.current_kid == new_kid
     newer = service.issue_access(REGISTRY_A, "admin", "registrya", ACCESS)

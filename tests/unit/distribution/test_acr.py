@@ -13,7 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from moorage.auth.dataplane import AUTHENTICATOR, Authenticator, Caller, Unauthorized
+from moorage.auth.callers import Caller, Unauthorized
+from moorage.auth.dataplane import AUTHENTICATOR, Authenticator
 from moorage.blobs.filesystem import FilesystemDriver
 from moorage.distribution import acr
 from moorage.distribution.acr import ACR_ROUTES, create_acr_app
