@@ -23,7 +23,7 @@ from moorage.access.listeners import LISTENERS, Listeners
 from moorage.access.policy import PolicyCache
 from moorage.auth.bootstrap import OWNER_FILE, ensure_owner_credential
 from moorage.auth.cipher import SecretBox
-from moorage.auth.dataplane import AUTHENTICATOR, Authenticator, trusted_service
+from moorage.auth.dataplane import AUTHENTICATOR, Authenticator
 from moorage.auth.identity import IDENTITY, IdentityService, identity_routes
 from moorage.auth.keys import SigningKeys
 from moorage.auth.principals import PrincipalStore
@@ -32,6 +32,7 @@ from moorage.auth.registry_tokens import RegistryTokens
 from moorage.auth.secrets import new_hashed_secret
 from moorage.auth.throttle import THROTTLE, LoginThrottle
 from moorage.auth.tokens import TokenService
+from moorage.auth.trusted import trusted_service
 from moorage.blobs.driver import BlobDriver
 from moorage.blobs.filesystem import FilesystemDriver
 from moorage.blobs.s3 import open_s3_driver

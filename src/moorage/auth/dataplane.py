@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
-import jwt
 from aiohttp import web
 
 from moorage.auth.callers import (
@@ -41,7 +40,6 @@ from moorage.auth.callers import (
     Caller,
     Throttled,
     Unauthorized,
-    basic_credentials,
 )
 from moorage.auth.principals import PrincipalStore
 from moorage.auth.registry_tokens import RegistryClaims, RegistryTokens, Source, Use, fingerprint
@@ -62,7 +60,7 @@ LOGIN_CACHE_SECONDS = 5.0
 LOGIN_CACHE_SIZE = 4096
 MAX_USERNAME = 256
 MAX_PASSWORD = 4096
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 WRONG_LOGIN = "incorrect username or password"
 _LoginKey = tuple[int, str, str, bytes]
 
@@ -74,55 +72,9 @@ class Cipher(Protocol):
 def login_identity(registry: Registry, username: str) -> str:
     """What a login names, for the throttle: a service principal is one identity on every
     registry (and at the identity endpoint and the portal); the others belong to a registry."""
-    if _GUID.match(username):
+    if GUID.match(username):
         return principal_identity(username)
     return f"registry:{registry.id}:{username.lower()}"
-
-
-async def trusted_service(
-    authenticator: Authenticator, request_authorization: str | None, registry: Registry, client: str
-) -> bool:
-    """Whether the Authorization header proves a service principal marked trusted (the network
-    rules' bypass). Nothing is verified for anyone else: a header naming an identity that is not
-    a trusted service is refused as it is, before any credential check."""
-    if not request_authorization or not request_authorization.strip():
-        return False
-    scheme, _, value = request_authorization.strip().partition(" ")
-    try:
-        if scheme.lower() == "basic":
-            username, password = basic_credentials(value)
-            if not _GUID.match(username):
-                return False
-            principal = await authenticator.principals.get(username)
-            if principal is None or not principal.trusted:
-                return False
-            caller = await authenticator.login(registry, username, password, client)
-        elif scheme.lower() == "bearer" and value.strip():
-            subject = _unverified_subject(value.strip())
-            if subject is None:
-                return False
-            principal = await authenticator.principals.get(subject)
-            if principal is None or not principal.trusted:
-                return False
-            caller = await authenticator.from_access_token(registry, value.strip())
-        else:
-            return False
-    except (Unauthorized, Throttled):
-        return False
-    return caller.kind == "principal"
-
-
-def _unverified_subject(token: str) -> str | None:
-    """The `sub` of a registry access token of kind principal, read without verifying it (only
-    to decide whether verifying is worth it)."""
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.InvalidTokenError:
-        return None
-    subject = claims.get("sub")
-    if claims.get("kind") != "principal" or not isinstance(subject, str):
-        return None
-    return subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +220,7 @@ class Authenticator:
                 for name, (encrypted, hashed) in sorted(stored.items())
             ]
         candidates: list[_Candidate] = []
-        if _GUID.match(username):
+        if GUID.match(username):
             found = await self.principals.login(username)
             if found is not None:
                 principal, hashed = found
@@ -377,15 +329,23 @@ class Authenticator:
         except InvalidToken as error:
             raise Unauthorized(f"{use} token refused: {error.message}") from None
 
-    async def from_management_token(self, registry: Registry, principal_id: str) -> Caller:
-        """A principal signed in at the identity endpoint (the token checked by the caller);
-        what it is issued is bound to the principal's secret as it is now."""
+    async def from_management_token(
+        self, registry: Registry, principal_id: str, generation: str | None = None
+    ) -> Caller:
+        """A principal signed in at the identity endpoint (the token checked by the caller),
+        with the generation of the secret that signed it in (None from an older release): what
+        it is issued is bound to that secret."""
         found = await self.principals.login(principal_id)
         if found is None:
             raise Unauthorized(
                 f"the service principal {principal_id!r} of the token does not exist"
             )
         principal, hashed = found
+        if generation is not None and generation != fingerprint(hashed):
+            raise Unauthorized(
+                f"access token refused: the secret of service principal {principal.app_id!r} "
+                "was reset since it was issued; sign in again"
+            )
         source = Source("identity", "secret", fingerprint(hashed))
         return await self._caller(registry, "principal", principal.app_id, source)
 

@@ -32,11 +32,14 @@ from moorage.auth.oauth import (
     parse_token_request,
 )
 from moorage.auth.principals import PrincipalStore
+from moorage.auth.registry_tokens import fingerprint
 from moorage.auth.throttle import LoginThrottle, TooManyFailures, principal_identity
 from moorage.auth.tokens import TokenService, issuer_for
 
 log = logging.getLogger("moorage.auth")
 TENANT_ALIASES = frozenset({"organizations", "common"})
+# A claim of moorage's own: the fingerprint of the hash of the secret that signed in.
+SECRET_GENERATION = "sgen"  # noqa: S105 (a claim's name)
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -132,10 +135,11 @@ class IdentityService:
         async with self.throttle.turn(client, identity):
             try:
                 with self.throttle.attempt(client, identity) as attempt:
-                    principal = await self.principals.authenticate(
-                        request.client_id, request.client_secret
+                    found = await self.principals.login(request.client_id)
+                    proved = await self.principals.verify(
+                        found[1] if found else None, request.client_secret
                     )
-                    if principal is None:
+                    if found is None or not proved:
                         attempt.failed()
                         raise await self._refusal(request)
                     attempt.succeeded()
@@ -146,9 +150,15 @@ class IdentityService:
                     f"retry in {error.retry_after} s.",
                     retry_after=error.retry_after,
                 ) from None
+        principal, hashed = found
         now = int(time.time())
         token = self.tokens.issue(
-            principal.app_id, request.audience, tenant_id=self.tenant_id, ttl=self.token_ttl
+            principal.app_id,
+            request.audience,
+            tenant_id=self.tenant_id,
+            ttl=self.token_ttl,
+            # Which secret proved it: what the token is exchanged for dies with that secret.
+            extra={SECRET_GENERATION: fingerprint(hashed)},
         )
         return IssuedToken(
             access_token=token,

@@ -27,7 +27,7 @@ from typing import Any
 
 from moorage.auth.callers import Caller, Unauthorized, anonymous
 from moorage.auth.dataplane import Authenticator
-from moorage.auth.identity import IdentityService
+from moorage.auth.identity import SECRET_GENERATION, IdentityService
 from moorage.auth.registry_tokens import RegistryTokens
 from moorage.auth.tokens import InvalidToken
 from moorage.domain.access import InvalidTokenRequest, Scope, grant, parse_scopes
@@ -144,7 +144,10 @@ class RegistryTokenService:
         app_id = claims.get("appid") or claims.get("sub")
         if not isinstance(app_id, str) or await self.identity.principals.get(app_id) is None:
             raise Unauthorized(f"the service principal {app_id!r} of the token does not exist")
-        return await self.authenticator.from_management_token(registry, app_id)
+        generation = claims.get(SECRET_GENERATION)
+        return await self.authenticator.from_management_token(
+            registry, app_id, generation if isinstance(generation, str) else None
+        )
 
     # -- answers -------------------------------------------------------------------------------
 

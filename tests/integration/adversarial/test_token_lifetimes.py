@@ -18,7 +18,7 @@ from moorage.auth.keys import SigningKeys
 from moorage.auth.registry_tokens import RegistryTokens
 from moorage.domain.registry import NetworkRuleSet, PublicNetworkAccess, Registry, Sku
 from tests.support.inprocess import inprocess_server
-from tests.support.management import API, Management
+from tests.support.management import API, Management, token_for
 from tests.support.server import Server
 
 ZERO = "00000000-0000-0000-0000-000000000000"
@@ -262,3 +262,40 @@ def test_a_refresh_token_that_names_no_credential_is_refused(
     legacy = old.issue_refresh(registry, "admin", username, source=None)
     for r in door.refusals(legacy):
         assert "does not record the credential that issued it" in _message(r)
+
+
+def test_an_identity_token_and_what_it_is_exchanged_for_die_with_the_secret(
+    server: Server, doors: Callable[[str], Doors], mgmt: Management
+) -> None:
+    mgmt.create("identity1")
+    app_id, secret = mgmt.principal("AcrPull", mgmt.path("identity1"))
+    tenant = server.owner["tenant"]
+    door = doors("identity1")
+
+    def exchange(aad: str) -> httpx.Response:
+        return door.http.post(
+            "/oauth2/exchange",
+            data={
+                "grant_type": "access_token",
+                "service": door.service,
+                "tenant": tenant,
+                "access_token": aad,
+            },
+        )
+
+    aad = token_for(server, app_id, secret, tenant)
+    r = exchange(aad)
+    assert r.status_code == 200, r.text
+    refresh = r.json()["refresh_token"]
+    assert [x.status_code for x in door.refusals(refresh)] == [200, 200, 200]
+
+    path = f"/subscriptions/{mgmt.subscription}/providers/Moorage.Identity/servicePrincipals"
+    r = mgmt.http.post(f"{path}/{app_id}/resetCredential", params={"api-version": "2024-11-01"})
+    assert r.status_code == 200, r.text
+    reason = f"the secret of service principal {app_id!r} was reset since"
+    for x in door.refusals(refresh):
+        assert _message(x) == f"refresh token refused: {reason}; log in again"
+    # The identity token of the old secret is exchanged for nothing more.
+    assert "was reset since it was issued" in _message(exchange(aad))
+    new_secret = r.json()["password"]
+    assert exchange(token_for(server, app_id, new_secret, tenant)).status_code == 200

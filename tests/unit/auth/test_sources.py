@@ -196,9 +196,13 @@ async def test_an_identity_token_binds_what_it_is_exchanged_for_to_the_secret(
         world.registry, "principal", world.principal_id, source=caller.source
     )
     assert (await world.auth.from_refresh_token(world.registry, refresh)).kind == "principal"
+    generation = caller.source.generation
     await world.principals.reset_secret(world.principal_id)
     with pytest.raises(Unauthorized, match=r"secret of service principal .* was reset since"):
         await world.auth.from_refresh_token(world.registry, refresh)
+    # An identity token of the old secret is exchanged for nothing more.
+    with pytest.raises(Unauthorized, match="was reset since it was issued"):
+        await world.auth.from_management_token(world.registry, world.principal_id, generation)
 
 
 def test_a_source_round_trips_through_its_claim() -> None:
