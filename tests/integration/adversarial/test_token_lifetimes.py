@@ -17,33 +17,19 @@ import pytest
 from moorage.auth.keys import SigningKeys
 from moorage.auth.registry_tokens import RegistryTokens
 from moorage.domain.registry import NetworkRuleSet, PublicNetworkAccess, Registry, Sku
-from tests.support.inprocess import inprocess_server
 from tests.support.management import API, Management, token_for
 from tests.support.server import Server
 
 ZERO = "00000000-0000-0000-0000-000000000000"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with inprocess_server(tmp_path_factory.mktemp("lifetimes") / "data") as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def mgmt(server: Server) -> Iterator[Management]:
-    m = Management(server)
-    yield m
-    m.close()
-
-
 @pytest.fixture
-def doors(server: Server) -> Iterator[Callable[[str], Doors]]:
-    """Doors(server, registry), closed when the test ends."""
+def doors(app_server: Server) -> Iterator[Callable[[str], Doors]]:
+    """Doors(app_server, registry), closed when the test ends."""
     opened: list[Doors] = []
 
     def open_doors(registry: str) -> Doors:
-        opened.append(Doors(server, registry))
+        opened.append(Doors(app_server, registry))
         return opened[-1]
 
     yield open_doors
@@ -58,11 +44,13 @@ def claims(token: str) -> dict[str, Any]:
 
 
 class Doors:
-    """Every way a registry takes a refresh token or an access token, on one login server."""
+    """Every way a registry takes a refresh token or an access token, on one login app_server."""
 
-    def __init__(self, server: Server, registry: str) -> None:
-        self.service = f"{registry}.localhost:{server.port}"
-        self.http = httpx.Client(base_url=server.url, headers={"Host": self.service}, timeout=120)
+    def __init__(self, app_server: Server, registry: str) -> None:
+        self.service = f"{registry}.localhost:{app_server.port}"
+        self.http = httpx.Client(
+            base_url=app_server.url, headers={"Host": self.service}, timeout=120
+        )
 
     def login(self, username: str, password: str) -> tuple[str, str]:
         """(refresh token, access token) for a password."""
@@ -117,19 +105,19 @@ def _message(r: httpx.Response) -> str:
     return str(error["message"])
 
 
-def _token(mgmt: Management, registry: str, name: str) -> tuple[str, str]:
-    return mgmt.scoped_token(registry, name, ["repositories/app/content/read"])
+def _token(app_mgmt: Management, registry: str, name: str) -> tuple[str, str]:
+    return app_mgmt.scoped_token(registry, name, ["repositories/app/content/read"])
 
 
-def _regenerate_admin(mgmt: Management, registry: str) -> None:
-    r = mgmt.http.post(
-        mgmt.path(registry) + "/regenerateCredential", params=API, json={"name": "password"}
+def _regenerate_admin(app_mgmt: Management, registry: str) -> None:
+    r = app_mgmt.http.post(
+        app_mgmt.path(registry) + "/regenerateCredential", params=API, json={"name": "password"}
     )
     assert r.status_code == 200, r.text
 
 
-def _tokens(mgmt: Management, registry: str) -> str:
-    return f"{mgmt.path(registry)}/tokens"
+def _tokens(app_mgmt: Management, registry: str) -> str:
+    return f"{app_mgmt.path(registry)}/tokens"
 
 
 # Each ending: (registry name, who logs in: admin | token, the change, the reason's words)
@@ -176,14 +164,14 @@ ENDINGS: dict[str, Ending] = {
 
 @pytest.mark.parametrize("ending", ENDINGS)
 def test_everything_a_credential_issued_ends_with_it(
-    doors: Callable[[str], Doors], mgmt: Management, ending: str
+    doors: Callable[[str], Doors], app_mgmt: Management, ending: str
 ) -> None:
     registry, who, change, reason = ENDINGS[ending]
-    mgmt.create(registry, adminUserEnabled=True)
+    app_mgmt.create(registry, adminUserEnabled=True)
     if who == "admin":
-        username, password, _ = mgmt.credentials(registry)
+        username, password, _ = app_mgmt.credentials(registry)
     else:
-        username, password = _token(mgmt, registry, "lifetoken")
+        username, password = _token(app_mgmt, registry, "lifetoken")
     door = doors(registry)
     refresh, access = door.login(username, password)
     renewed = door.exchange(refresh).json()["refresh_token"]
@@ -192,7 +180,7 @@ def test_everything_a_credential_issued_ends_with_it(
     assert door.bearer(access).status_code == 200
     assert door.basic(username, password).status_code == 200  # remembered from now on
 
-    change(mgmt, registry)
+    change(app_mgmt, registry)
     # At once: no cache the change must wait out.
     assert door.basic(username, password).status_code == 401
     for token in (refresh, renewed):
@@ -202,27 +190,27 @@ def test_everything_a_credential_issued_ends_with_it(
 
 
 def test_the_other_admin_password_changing_leaves_a_token_alone(
-    doors: Callable[[str], Doors], mgmt: Management
+    doors: Callable[[str], Doors], app_mgmt: Management
 ) -> None:
-    mgmt.create("keepadmin", adminUserEnabled=True)
-    username, _, password2 = mgmt.credentials("keepadmin")
+    app_mgmt.create("keepadmin", adminUserEnabled=True)
+    username, _, password2 = app_mgmt.credentials("keepadmin")
     door = doors("keepadmin")
     refresh, _ = door.login(username, password2)
-    _regenerate_admin(mgmt, "keepadmin")  # "password", not "password2"
+    _regenerate_admin(app_mgmt, "keepadmin")  # "password", not "password2"
     assert [r.status_code for r in door.refusals(refresh)] == [200, 200, 200]
 
 
 def test_no_token_outlives_its_password_and_renewal_cannot_extend_it(
-    doors: Callable[[str], Doors], mgmt: Management
+    doors: Callable[[str], Doors], app_mgmt: Management
 ) -> None:
-    mgmt.create("expiring1")
-    token, _ = _token(mgmt, "expiring1", "shortlived")
+    app_mgmt.create("expiring1")
+    token, _ = _token(app_mgmt, "expiring1", "shortlived")
     expiry = (datetime.now(UTC) + timedelta(minutes=30)).replace(microsecond=0)
-    r = mgmt.http.post(
-        f"{mgmt.path('expiring1')}/generateCredentials",
+    r = app_mgmt.http.post(
+        f"{app_mgmt.path('expiring1')}/generateCredentials",
         params=API,
         json={
-            "tokenId": f"{_tokens(mgmt, 'expiring1')}/shortlived",
+            "tokenId": f"{_tokens(app_mgmt, 'expiring1')}/shortlived",
             "name": "password2",
             "expiry": expiry.isoformat(),
         },
@@ -240,11 +228,11 @@ def test_no_token_outlives_its_password_and_renewal_cannot_extend_it(
 
 
 def test_a_refresh_token_that_names_no_credential_is_refused(
-    server: Server, doors: Callable[[str], Doors], mgmt: Management
+    app_server: Server, doors: Callable[[str], Doors], app_mgmt: Management
 ) -> None:
     """As an older release made them: signed by the server, but with no `src`."""
-    mgmt.create("oldtokens", adminUserEnabled=True)
-    username, password, _ = mgmt.credentials("oldtokens")
+    app_mgmt.create("oldtokens", adminUserEnabled=True)
+    username, password, _ = app_mgmt.credentials("oldtokens")
     door = doors("oldtokens")
     current = claims(door.login(username, password)[0])
     registry = Registry(
@@ -257,7 +245,7 @@ def test_a_refresh_token_that_names_no_credential_is_refused(
         network_rule_set=NetworkRuleSet(),
         created_at=datetime.now(UTC),
     )
-    keys = SigningKeys.load_or_create(server.data_dir)
+    keys = SigningKeys.load_or_create(app_server.data_dir)
     old = RegistryTokens(keys, current["iss"], current["tid"])
     legacy = old.issue_refresh(registry, "admin", username, source=None)
     for r in door.refusals(legacy):
@@ -265,11 +253,11 @@ def test_a_refresh_token_that_names_no_credential_is_refused(
 
 
 def test_an_identity_token_and_what_it_is_exchanged_for_die_with_the_secret(
-    server: Server, doors: Callable[[str], Doors], mgmt: Management
+    app_server: Server, doors: Callable[[str], Doors], app_mgmt: Management
 ) -> None:
-    mgmt.create("identity1")
-    app_id, secret = mgmt.principal("AcrPull", mgmt.path("identity1"))
-    tenant = server.owner["tenant"]
+    app_mgmt.create("identity1")
+    app_id, secret = app_mgmt.principal("AcrPull", app_mgmt.path("identity1"))
+    tenant = app_server.owner["tenant"]
     door = doors("identity1")
 
     def exchange(aad: str) -> httpx.Response:
@@ -283,14 +271,14 @@ def test_an_identity_token_and_what_it_is_exchanged_for_die_with_the_secret(
             },
         )
 
-    aad = token_for(server, app_id, secret, tenant)
+    aad = token_for(app_server, app_id, secret, tenant)
     r = exchange(aad)
     assert r.status_code == 200, r.text
     refresh = r.json()["refresh_token"]
     assert [x.status_code for x in door.refusals(refresh)] == [200, 200, 200]
 
-    path = f"/subscriptions/{mgmt.subscription}/providers/Moorage.Identity/servicePrincipals"
-    r = mgmt.http.post(f"{path}/{app_id}/resetCredential", params={"api-version": "2024-11-01"})
+    path = f"/subscriptions/{app_mgmt.subscription}/providers/Moorage.Identity/servicePrincipals"
+    r = app_mgmt.http.post(f"{path}/{app_id}/resetCredential", params={"api-version": "2024-11-01"})
     assert r.status_code == 200, r.text
     reason = f"the secret of service principal {app_id!r} was reset since"
     for x in door.refusals(refresh):
@@ -298,4 +286,4 @@ def test_an_identity_token_and_what_it_is_exchanged_for_die_with_the_secret(
     # The identity token of the old secret is exchanged for nothing more.
     assert "was reset since it was issued" in _message(exchange(aad))
     new_secret = r.json()["password"]
-    assert exchange(token_for(server, app_id, new_secret, tenant)).status_code == 200
+    assert exchange(token_for(app_server, app_id, new_secret, tenant)).status_code == 200
