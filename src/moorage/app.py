@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from moorage import health
 from moorage.access.audit import DenialAudit
-from moorage.access.client import ClientResolver, Forwarding
+from moorage.access.client import ClientResolver, Forwarding, client_of
 from moorage.access.gate import GATE, Gate, Handler
 from moorage.access.hosts import RegistryResolver, registry_name_from_host
 from moorage.access.listeners import LISTENERS, Listeners
@@ -211,7 +211,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[health.READINESS] = health.Readiness(db, driver)
     app[RESOLVER] = resolver
     identity = app[IDENTITY] = IdentityService(
-        principals, tokens, tenant, settings.base_url, throttle=app[THROTTLE]
+        principals, tokens, tenant, settings.base_url, throttle=app[THROTTLE], client_of=client_of
     )
     app[portal_web.SESSIONS] = Sessions(PortalSessionStore(db))
     cipher = SecretBox.load_or_create(settings.data_dir)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -20,9 +21,6 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-# The client as the Forwarding middleware resolved it (behind a trusted proxy, not the proxy):
-# the one value from access/ the throttle needs.
-from moorage.access.client import client_of
 from moorage.auth.oauth import (
     ClientCredentials,
     Failure,
@@ -65,6 +63,8 @@ class IdentityService:
     base_url: str
     token_ttl: int = 3600
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # The client's address as the wiring resolves it (behind a trusted proxy: not the proxy's).
+    client_of: Callable[[web.Request], str] = lambda request: str(request.remote)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -239,13 +239,13 @@ async def _token(request: web.Request, *, version: int) -> web.Response:
         credentials = parse_token_request(
             form, request.headers.get("Authorization"), version=version
         )
-        issued = await identity.issue(credentials, client_of(request))
+        issued = await identity.issue(credentials, identity.client_of(request))
     except OAuthError as error:
         log.info(
             "token refused: %s (client_id %r, peer %s)",
             error.description,
             form.get("client_id", "")[:64],
-            client_of(request),
+            identity.client_of(request),
         )
         return _error(request, error)
     log.info("token issued to %s for %s", issued.app_id, issued.audience)
