@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from moorage.auth.identity import IdentityService
+from moorage.auth.identity import SECRET_GENERATION, IdentityService
+from moorage.auth.registry_tokens import fingerprint
 from moorage.auth.roles import RoleAssignment
 from moorage.auth.tokens import InvalidToken
 
@@ -62,9 +63,16 @@ async def principal_from_request(
     app_id = claims.get("appid") or claims.get("sub")
     if not isinstance(app_id, str):
         raise Unauthenticated("The token names no application (appid).")
-    service_principal = await identity.principals.get(app_id)
-    if service_principal is None:
+    found = await identity.principals.login(app_id)
+    if found is None:
         raise Unauthenticated(f"The service principal {app_id!r} of the token no longer exists.")
+    service_principal, hashed = found
+    generation = claims.get(SECRET_GENERATION)
+    if isinstance(generation, str) and generation != fingerprint(hashed):
+        raise Unauthenticated(
+            f"The secret of service principal {app_id!r} was reset after the token was issued; "
+            "get a new token."
+        )
     roles = await identity.principals.assignments(service_principal.app_id)
     return Principal(
         app_id=service_principal.app_id,

@@ -272,6 +272,10 @@ def test_an_identity_token_and_what_it_is_exchanged_for_die_with_the_secret(
         )
 
     aad = token_for(app_server, app_id, secret, tenant)
+    registry_path = app_mgmt.path("identity1")
+    with httpx.Client(base_url=app_server.url, timeout=120) as api:
+        management = api.get(registry_path, params=API, headers={"Authorization": f"Bearer {aad}"})
+    assert management.status_code != 401, management.text
     r = exchange(aad)
     assert r.status_code == 200, r.text
     refresh = r.json()["refresh_token"]
@@ -285,5 +289,10 @@ def test_an_identity_token_and_what_it_is_exchanged_for_die_with_the_secret(
         assert _message(x) == f"refresh token refused: {reason}; log in again"
     # The identity token of the old secret is exchanged for nothing more.
     assert "was reset since it was issued" in _message(exchange(aad))
+    # And so is the management API.
+    with httpx.Client(base_url=app_server.url, timeout=120) as api:
+        management = api.get(registry_path, params=API, headers={"Authorization": f"Bearer {aad}"})
+    assert management.status_code == 401, management.text
+    assert "was reset after the token was issued" in management.text
     new_secret = r.json()["password"]
     assert exchange(token_for(app_server, app_id, new_secret, tenant)).status_code == 200
