@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.support.inprocess import inprocess_server
@@ -20,5 +21,6 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def app_mgmt(app_server: Server) -> Iterator[Management]:
     """The owner's management API client of `app_server`."""
     m = Management(app_server)
+    m.http.timeout = httpx.Timeout(120)  # argon2 checks queue up on a busy machine
     yield m
     m.close()
