@@ -1,25 +1,34 @@
-"""The management API's route table, and the OpenAPI document made from it."""
+"""The management API's route table (the network resources' routes are in
+management.network_routes); the OpenAPI document is made from it (management.openapi)."""
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 
-from moorage.auth.roles import Permission
-from moorage.domain.networks import NETWORK_NAME_PATTERN
-from moorage.domain.registry import REGISTRY_NAME_PATTERN
-from moorage.domain.repository_access import SCOPE_MAP_NAME_PATTERN, TOKEN_NAME_PATTERN
 from moorage.management import models, principals, registries, subscriptions
-from moorage.management import private_endpoints as endpoints
 from moorage.management import repository_access as access
 from moorage.management import virtual_networks as vnets
-from moorage.management.apiversions import (
-    NEWEST_STABLE,
-    REGISTRY_VERSIONS,
-    RESOURCES_VERSIONS,
-    Versions,
+from moorage.management.network_routes import PRIVATE_ENDPOINT_ROUTES, VIRTUAL_NETWORK_ROUTES
+from moorage.management.openapi import openapi_document
+from moorage.management.paths import (
+    GROUP,
+    IDENTITY,
+    PROVIDER,
+    REG,
+    REGISTRY,
+    RES,
+    SCOPE_MAP,
+    SCOPE_MAPS,
+    SUB,
+    TOKEN,
+    TOKENS,
+    A,
+    D,
+    M,
+    R,
+    W,
 )
 from moorage.management.router import (
     AUTHENTICATED,
@@ -28,28 +37,6 @@ from moorage.management.router import (
     Route,
     json_response,
 )
-
-SUB = "/subscriptions/{subscriptionId}"
-GROUP = SUB + "/resourceGroups/{resourceGroupName}"
-PROVIDER = "/providers/Microsoft.ContainerRegistry"
-REGISTRY = GROUP + PROVIDER + "/registries/{registryName}"
-IDENTITY = SUB + "/providers/Moorage.Identity/servicePrincipals"
-SCOPE_MAPS, TOKENS = REGISTRY + "/scopeMaps", REGISTRY + "/tokens"
-SCOPE_MAP, TOKEN = SCOPE_MAPS + "/{scopeMapName}", TOKENS + "/{tokenName}"
-R, W, D, A = Permission.READ, Permission.WRITE, Permission.DELETE, Permission.ACTION
-M = Permission.MANAGE_ACCESS
-REG, RES = REGISTRY_VERSIONS, RESOURCES_VERSIONS
-VNETS = GROUP + "/providers/Microsoft.Network/virtualNetworks"
-VNET = VNETS + "/{virtualNetworkName}"
-SUBNETS = VNET + "/subnets"
-SUBNET = SUBNETS + "/{subnetName}"
-NETWORK = "/providers/Microsoft.Network/privateEndpoints"
-ENDPOINTS = GROUP + NETWORK
-ENDPOINT = ENDPOINTS + "/{privateEndpointName}"
-CONNECTIONS = REGISTRY + "/privateEndpointConnections"
-CONNECTION = CONNECTIONS + "/{privateEndpointConnectionName}"
-LINK_RESOURCES = REGISTRY + "/privateLinkResources"
-NET = Versions("Microsoft.Network", None)  # any dated api-version, as for Microsoft.Resources
 
 
 async def _openapi(req: ManagementRequest) -> web.Response:
@@ -229,54 +216,7 @@ ROUTES: Final[tuple[Route, ...]] = (
         models.VirtualNetworkRuleIdModel,
         action=True,
     ),
-    # Virtual networks and their subnets (management/virtual_networks.py).
-    Route(
-        "GET",
-        SUB + "/providers/Microsoft.Network/virtualNetworks",
-        vnets.list_in_subscription,
-        R,
-        NET,
-        "Virtual networks of the subscription",
-    ),
-    Route("GET", VNETS, vnets.list_in_group, R, NET, "Virtual networks of the resource group"),
-    Route("GET", VNET, vnets.get, R, NET, "A virtual network with its subnets"),
-    Route(
-        "PUT",
-        VNET,
-        vnets.put,
-        W,
-        NET,
-        "Create a virtual network or replace its address space (and its subnets, when given)",
-        models.VirtualNetworkModel,
-    ),
-    Route(
-        "DELETE",
-        VNET,
-        vnets.delete,
-        D,
-        NET,
-        "Delete a virtual network; refused while a registry's rule names one of its subnets",
-    ),
-    Route("GET", SUBNETS, vnets.list_subnets, R, NET, "Subnets of a virtual network"),
-    Route("GET", SUBNET, vnets.get_subnet, R, NET, "A subnet"),
-    Route(
-        "PUT",
-        SUBNET,
-        vnets.put_subnet,
-        W,
-        NET,
-        "Create a subnet or change its address prefix",
-        models.SubnetModel,
-    ),
-    Route(
-        "DELETE",
-        SUBNET,
-        vnets.delete_subnet,
-        D,
-        NET,
-        "Delete a subnet; refused while a registry's rule names it",
-    ),
-    # Scope maps and repository-scoped tokens (management/repository_access.py).
+    *VIRTUAL_NETWORK_ROUTES,
     Route(
         "GET",
         SCOPE_MAPS,
@@ -343,156 +283,5 @@ ROUTES: Final[tuple[Route, ...]] = (
         models.GenerateCredentialsModel,
         action=True,
     ),
-    # Private endpoints and registries' connections to them (management/private_endpoints.py).
-    Route(
-        "GET",
-        SUB + NETWORK,
-        endpoints.list_endpoints_in_subscription,
-        R,
-        NET,
-        "Private endpoints of the subscription",
-    ),
-    Route("GET", ENDPOINTS, endpoints.list_endpoints, R, NET, "Private endpoints of the group"),
-    Route("GET", ENDPOINT, endpoints.get_endpoint, R, NET, "A private endpoint"),
-    Route(
-        "PUT",
-        ENDPOINT,
-        endpoints.put_endpoint,
-        W,
-        NET,
-        "Create a private endpoint (a listener) with its connections, or add connections",
-        models.PrivateEndpointModel,
-    ),
-    Route(
-        "DELETE",
-        ENDPOINT,
-        endpoints.delete_endpoint,
-        D,
-        NET,
-        "Delete a private endpoint; its connections become Disconnected",
-    ),
-    Route(
-        "GET",
-        CONNECTIONS,
-        endpoints.list_connections,
-        R,
-        REG,
-        "Private endpoint connections of the registry",
-    ),
-    Route("GET", CONNECTION, endpoints.get_connection, R, REG, "A private endpoint connection"),
-    Route(
-        "PUT",
-        CONNECTION,
-        endpoints.put_connection,
-        W,
-        REG,
-        "Approve or reject a private endpoint connection, or create one to an endpoint",
-        models.PrivateEndpointConnectionModel,
-    ),
-    Route(
-        "DELETE",
-        CONNECTION,
-        endpoints.delete_connection,
-        D,
-        REG,
-        "Delete a private endpoint connection",
-    ),
-    Route(
-        "GET",
-        LINK_RESOURCES,
-        endpoints.list_private_link_resources,
-        R,
-        REG,
-        "What a private endpoint can connect to on the registry",
-    ),
-    Route(
-        "GET",
-        LINK_RESOURCES + "/{groupName}",
-        endpoints.get_private_link_resource,
-        R,
-        REG,
-        "A private link resource of the registry",
-    ),
+    *PRIVATE_ENDPOINT_ROUTES,
 )
-
-
-# Path parameters whose values the server checks against a rule: the document states the same
-# rule (the domain's own pattern), so it allows no name the server refuses.
-PARAMETER_PATTERNS: Final = {
-    "registryName": REGISTRY_NAME_PATTERN,
-    "scopeMapName": SCOPE_MAP_NAME_PATTERN,
-    "tokenName": TOKEN_NAME_PATTERN,
-    "virtualNetworkName": NETWORK_NAME_PATTERN,
-    "subnetName": NETWORK_NAME_PATTERN,
-    "privateEndpointName": NETWORK_NAME_PATTERN,
-}
-
-
-def _parameter_schema(name: str) -> dict[str, str]:
-    pattern = PARAMETER_PATTERNS.get(name)
-    return {"type": "string", "pattern": pattern} if pattern else {"type": "string"}
-
-
-def openapi_document(routes: tuple[Route, ...]) -> dict[str, Any]:
-    paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {}
-    for route in routes:
-        params = [
-            {"name": name, "in": "path", "required": True, "schema": _parameter_schema(name)}
-            for name in re.findall(r"\{(\w+)\}", route.path)
-        ]
-        if route.versions is not None:
-            params.append(
-                {
-                    "name": "api-version",
-                    "in": "query",
-                    "required": True,
-                    "schema": route.versions.schema(),
-                    "description": route.versions.describe(),
-                }
-            )
-        operation: dict[str, Any] = {
-            "summary": route.summary,
-            "operationId": f"{route.handler.__module__.rsplit('.', 1)[-1]}_"
-            f"{route.handler.__name__.strip('_')}_{route.method.lower()}",
-            "parameters": params,
-            "responses": {
-                "200": {"description": "OK"},
-                "default": {"description": 'An error: {"error": {code, message, target}}'},
-            },
-        }
-        if route.permission is not PUBLIC:
-            operation["security"] = [{"bearer": []}]
-            operation["x-moorage-permission"] = str(
-                getattr(route.permission, "value", route.permission)
-            )
-        if route.body is not None:
-            name = route.body.__name__.removesuffix("Model")
-            schema = route.body.model_json_schema(
-                by_alias=True, ref_template="#/components/schemas/{model}"
-            )
-            schemas.update(schema.pop("$defs", {}))
-            schemas[name] = schema
-            operation["requestBody"] = {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
-                },
-            }
-        paths.setdefault(route.path, {})[route.method.lower()] = operation
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "moorage management API",
-            "version": NEWEST_STABLE,
-            "description": "Microsoft.ContainerRegistry/registries in the resource manager's "
-            "shape, served by moorage.",
-        },
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-            },
-        },
-    }

@@ -6,8 +6,9 @@ from openapi_spec_validator import validate
 
 from moorage.auth.roles import Permission
 from moorage.management.apiversions import REGISTRY_VERSIONS, RESOURCES_VERSIONS
+from moorage.management.openapi import openapi_document
 from moorage.management.router import AUTHENTICATED, PUBLIC, ManagementRequest, Route
-from moorage.management.routes import ROUTES, openapi_document
+from moorage.management.routes import ROUTES
 
 
 async def _handler(req: ManagementRequest) -> web.Response:
