@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from moorage.domain.errors import InvalidIPRule
 from moorage.domain.network import parse_ip_rule
-from moorage.domain.private_endpoints import InvalidListener, check_address
 from moorage.domain.registry import (
     DefaultAction,
     IPRule,
@@ -24,11 +23,13 @@ from moorage.domain.registry import (
 )
 
 
-class _Model(BaseModel):
+class Model(BaseModel):
+    """The base of every request body: unknown fields are ignored, fields by alias or name."""
+
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
-class IPRuleModel(_Model):
+class IPRuleModel(Model):
     value: str = Field(description="An IPv4 or IPv6 address or CIDR range.")
     action: Literal["Allow"] = "Allow"
     expires_on: datetime | None = Field(
@@ -55,7 +56,7 @@ class IPRuleModel(_Model):
         return value
 
 
-class IPRuleValueModel(_Model):
+class IPRuleValueModel(Model):
     value: str = Field(description="An IPv4 or IPv6 address or CIDR range.")
 
     @field_validator("value")
@@ -67,7 +68,7 @@ class IPRuleValueModel(_Model):
             raise ValueError(e.message) from None
 
 
-class VirtualNetworkRuleModel(_Model):
+class VirtualNetworkRuleModel(Model):
     id: str = Field(
         description="The subnet's resource id: .../Microsoft.Network/virtualNetworks/<vnet>"
         "/subnets/<subnet>."
@@ -75,7 +76,7 @@ class VirtualNetworkRuleModel(_Model):
     action: Literal["Allow"] = "Allow"
 
 
-class NetworkRuleSetModel(_Model):
+class NetworkRuleSetModel(Model):
     default_action: Literal["Allow", "Deny"] | None = Field(None, alias="defaultAction")
     ip_rules: list[IPRuleModel] | None = Field(None, alias="ipRules")
     virtual_network_rules: list[VirtualNetworkRuleModel] | None = Field(
@@ -83,7 +84,7 @@ class NetworkRuleSetModel(_Model):
     )
 
 
-class RegistryPropertiesModel(_Model):
+class RegistryPropertiesModel(Model):
     admin_user_enabled: bool | None = Field(None, alias="adminUserEnabled")
     network_rule_set: NetworkRuleSetModel | None = Field(None, alias="networkRuleSet")
     public_network_access: Literal["Enabled", "Disabled"] | None = Field(
@@ -97,33 +98,33 @@ class RegistryPropertiesModel(_Model):
     zone_redundancy: Literal["Enabled", "Disabled"] | None = Field(None, alias="zoneRedundancy")
 
 
-class SkuModel(_Model):
+class SkuModel(Model):
     name: Literal["Basic", "Standard", "Premium"]
 
 
-class RegistryCreateModel(_Model):
+class RegistryCreateModel(Model):
     location: str = Field(min_length=1, max_length=64)
     sku: SkuModel
     tags: dict[str, str] | None = None
     properties: RegistryPropertiesModel | None = None
 
 
-class RegistryUpdateModel(_Model):
+class RegistryUpdateModel(Model):
     sku: SkuModel | None = None
     tags: dict[str, str] | None = None
     properties: RegistryPropertiesModel | None = None
 
 
-class RegenerateCredentialModel(_Model):
+class RegenerateCredentialModel(Model):
     name: Literal["password", "password2"]
 
 
-class NameCheckModel(_Model):
+class NameCheckModel(Model):
     name: str
     type: Literal["Microsoft.ContainerRegistry/registries"]
 
 
-class ResourceGroupModel(_Model):
+class ResourceGroupModel(Model):
     location: str = Field(min_length=1, max_length=64)
     tags: dict[str, str] | None = None
 
@@ -181,7 +182,7 @@ def changes_from(
     )
 
 
-class ServicePrincipalCreateModel(_Model):
+class ServicePrincipalCreateModel(Model):
     display_name: str = Field(alias="displayName", min_length=1, max_length=128)
     role: str = Field(description="Owner, Contributor, Reader, AcrPull, AcrPush or AcrDelete.")
     scopes: list[str] | None = Field(
@@ -193,7 +194,7 @@ class ServicePrincipalCreateModel(_Model):
 # -- scope maps and tokens (Microsoft.ContainerRegistry/registries/scopeMaps, .../tokens) ------
 
 
-class ScopeMapPropertiesModel(_Model):
+class ScopeMapPropertiesModel(Model):
     description: str | None = Field(None, max_length=256)
     actions: list[str] = Field(
         description="Lines 'repositories/<repository, * or prefix/*>/<content|metadata>/<verb>', "
@@ -201,50 +202,50 @@ class ScopeMapPropertiesModel(_Model):
     )
 
 
-class ScopeMapModel(_Model):
+class ScopeMapModel(Model):
     properties: ScopeMapPropertiesModel
 
 
-class ScopeMapUpdatePropertiesModel(_Model):
+class ScopeMapUpdatePropertiesModel(Model):
     description: str | None = Field(None, max_length=256)
     actions: list[str] | None = Field(None, description="Replaces all the lines when given.")
 
 
-class ScopeMapUpdateModel(_Model):
+class ScopeMapUpdateModel(Model):
     properties: ScopeMapUpdatePropertiesModel | None = None
 
 
-class TokenPasswordModel(_Model):
+class TokenPasswordModel(Model):
     name: Literal["password1", "password2"]
 
 
-class TokenCredentialsModel(_Model):
+class TokenCredentialsModel(Model):
     passwords: list[TokenPasswordModel] | None = Field(
         None, description="The passwords to keep; the others are deleted. New ones: generate."
     )
 
 
-class TokenPropertiesModel(_Model):
+class TokenPropertiesModel(Model):
     scope_map_id: str = Field(alias="scopeMapId", description="The scope map's resource id.")
     status: Literal["enabled", "disabled"] = "enabled"
     credentials: TokenCredentialsModel | None = None
 
 
-class TokenModel(_Model):
+class TokenModel(Model):
     properties: TokenPropertiesModel
 
 
-class TokenUpdatePropertiesModel(_Model):
+class TokenUpdatePropertiesModel(Model):
     scope_map_id: str | None = Field(None, alias="scopeMapId")
     status: Literal["enabled", "disabled"] | None = None
     credentials: TokenCredentialsModel | None = None
 
 
-class TokenUpdateModel(_Model):
+class TokenUpdateModel(Model):
     properties: TokenUpdatePropertiesModel | None = None
 
 
-class GenerateCredentialsModel(_Model):
+class GenerateCredentialsModel(Model):
     token_id: str = Field(alias="tokenId", description="The token's resource id.")
     expiry: datetime | None = Field(
         None, description="When the new passwords stop working (UTC when no offset is given)."
@@ -254,184 +255,5 @@ class GenerateCredentialsModel(_Model):
     )
 
 
-# -- private endpoints (Microsoft.Network/privateEndpoints) and registries' connections --------
-
-
-class PrivateLinkServiceConnectionPropertiesModel(_Model):
-    private_link_service_id: str = Field(
-        alias="privateLinkServiceId", description="The registry's resource id."
-    )
-    group_ids: list[str] | None = Field(
-        None, alias="groupIds", description='The registry\'s private link resource: ["registry"].'
-    )
-    request_message: str | None = Field(
-        None,
-        alias="requestMessage",
-        max_length=140,
-        description="Shown to the registry's owner with a Pending connection.",
-    )
-
-    @field_validator("group_ids")
-    @classmethod
-    def _registry_group(cls, value: list[str] | None) -> list[str] | None:
-        for group in value or []:
-            if group.lower() != "registry":
-                raise ValueError(
-                    f"'{group}' is not a private link resource of a registry; use 'registry'"
-                )
-        return value
-
-
-class PrivateLinkServiceConnectionModel(_Model):
-    name: str = Field(description="The connection's name, on the endpoint and the registry.")
-    properties: PrivateLinkServiceConnectionPropertiesModel
-
-
-class ListenerModel(_Model):
-    """moorage: where the endpoint listens (the cloud gives a subnet instead)."""
-
-    address: str = Field(description="An IPv4 or IPv6 address of this machine.")
-    port: int = Field(ge=1, le=65535)
-
-    @field_validator("address")
-    @classmethod
-    def _ip_address(cls, value: str) -> str:
-        try:
-            return check_address(value)
-        except InvalidListener as e:
-            raise ValueError(e.message) from None
-
-
-class PrivateEndpointPropertiesModel(_Model):
-    private_link_service_connections: list[PrivateLinkServiceConnectionModel] | None = Field(
-        None,
-        alias="privateLinkServiceConnections",
-        description="Approved at once when the caller may write the registry, else Pending.",
-    )
-    manual_private_link_service_connections: list[PrivateLinkServiceConnectionModel] | None = Field(
-        None,
-        alias="manualPrivateLinkServiceConnections",
-        description="Pending until the registry's owner approves them.",
-    )
-    listener: ListenerModel | None = Field(
-        None,
-        description="moorage: the endpoint's listener; required for a new endpoint unless "
-        "`moorage serve --private-endpoint` declared it.",
-    )
-
-
-class PrivateEndpointModel(_Model):
-    location: str | None = Field(None, max_length=64)
-    tags: dict[str, str] | None = None
-    properties: PrivateEndpointPropertiesModel | None = None
-
-
-class PrivateLinkServiceConnectionStateModel(_Model):
-    status: Literal["Pending", "Approved", "Rejected", "Disconnected"]
-    description: str | None = Field(None, max_length=256)
-    actions_required: Literal["None", "Recreate"] | None = Field(None, alias="actionsRequired")
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _any_case(cls, value: object) -> object:
-        # The cloud's enums are case-insensitive.
-        return value.capitalize() if isinstance(value, str) else value
-
-
-class PrivateEndpointRefModel(_Model):
-    id: str = Field(description="The private endpoint's resource id.")
-
-
-class PrivateEndpointConnectionPropertiesModel(_Model):
-    private_endpoint: PrivateEndpointRefModel | None = Field(
-        None,
-        alias="privateEndpoint",
-        description="Needed to create a connection; an existing one keeps its endpoint.",
-    )
-    private_link_service_connection_state: PrivateLinkServiceConnectionStateModel = Field(
-        alias="privateLinkServiceConnectionState"
-    )
-
-
-class PrivateEndpointConnectionModel(_Model):
-    properties: PrivateEndpointConnectionPropertiesModel
-
-
-# -- virtual networks and subnets (Microsoft.Network/virtualNetworks, .../subnets) -------------
-
-SERVICE_ENDPOINT = "Microsoft.ContainerRegistry"
-
-
-class ServiceEndpointModel(_Model):
-    service: str = Field(description="Only Microsoft.ContainerRegistry: moorage's one service.")
-    locations: list[str] | None = None
-
-    @field_validator("service")
-    @classmethod
-    def _container_registry(cls, value: str) -> str:
-        if value.lower() != SERVICE_ENDPOINT.lower():
-            raise ValueError(
-                f"service endpoint '{value}' is not offered here: moorage serves only "
-                f"{SERVICE_ENDPOINT} (and every subnet has it)"
-            )
-        return SERVICE_ENDPOINT
-
-
-class SubnetPropertiesModel(_Model):
-    address_prefix: str | None = Field(
-        None, alias="addressPrefix", description="The subnet's range: a CIDR inside the network's."
-    )
-    address_prefixes: list[str] | None = Field(
-        None, alias="addressPrefixes", description="The same as a list of exactly one range."
-    )
-    service_endpoints: list[ServiceEndpointModel] | None = Field(None, alias="serviceEndpoints")
-
-    @property
-    def prefix(self) -> str:
-        """The one address prefix (the model validator makes sure there is one)."""
-        if self.address_prefix is not None:
-            return self.address_prefix
-        assert self.address_prefixes is not None
-        return self.address_prefixes[0]
-
-    @model_validator(mode="after")
-    def _one_prefix(self) -> SubnetPropertiesModel:
-        given = ([self.address_prefix] if self.address_prefix is not None else []) + list(
-            self.address_prefixes or []
-        )
-        if len(given) != 1:
-            raise ValueError(
-                "a subnet has exactly one address prefix (addressPrefix), such as 10.0.1.0/24"
-                + (f"; got {', '.join(given)}" if given else "")
-            )
-        return self
-
-
-class SubnetModel(_Model):
-    properties: SubnetPropertiesModel
-
-
-class NamedSubnetModel(_Model):
-    name: str = Field(min_length=1, max_length=80)
-    properties: SubnetPropertiesModel
-
-
-class AddressSpaceModel(_Model):
-    address_prefixes: list[str] = Field(alias="addressPrefixes", min_length=1)
-
-
-class VirtualNetworkPropertiesModel(_Model):
-    address_space: AddressSpaceModel = Field(alias="addressSpace")
-    subnets: list[NamedSubnetModel] | None = Field(
-        None, description="Replaces the network's subnets when given; left out, they stay."
-    )
-
-
-class VirtualNetworkModel(_Model):
-    location: str = Field(min_length=1, max_length=64)
-    tags: dict[str, str] | None = None
-    properties: VirtualNetworkPropertiesModel
-
-
-class VirtualNetworkRuleIdModel(_Model):
+class VirtualNetworkRuleIdModel(Model):
     id: str = Field(description="The subnet's resource id.")

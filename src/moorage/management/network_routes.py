@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from moorage.management import models
+from moorage.management import network_models
 from moorage.management import private_endpoints as endpoints
 from moorage.management import virtual_networks as vnets
 from moorage.management.paths import (
@@ -47,7 +47,7 @@ VIRTUAL_NETWORK_ROUTES: Final[tuple[Route, ...]] = (
         W,
         NET,
         "Create a virtual network or replace its address space (and its subnets, when given)",
-        models.VirtualNetworkModel,
+        network_models.VirtualNetworkModel,
     ),
     Route(
         "DELETE",
@@ -66,7 +66,7 @@ VIRTUAL_NETWORK_ROUTES: Final[tuple[Route, ...]] = (
         W,
         NET,
         "Create a subnet or change its address prefix",
-        models.SubnetModel,
+        network_models.SubnetModel,
     ),
     Route(
         "DELETE",
@@ -98,7 +98,7 @@ PRIVATE_ENDPOINT_ROUTES: Final[tuple[Route, ...]] = (
         W,
         NET,
         "Create a private endpoint (a listener) with its connections, or add connections",
-        models.PrivateEndpointModel,
+        network_models.PrivateEndpointModel,
     ),
     Route(
         "DELETE",
@@ -124,7 +124,7 @@ PRIVATE_ENDPOINT_ROUTES: Final[tuple[Route, ...]] = (
         W,
         REG,
         "Approve or reject a private endpoint connection, or create one to an endpoint",
-        models.PrivateEndpointConnectionModel,
+        network_models.PrivateEndpointConnectionModel,
     ),
     Route(
         "DELETE",

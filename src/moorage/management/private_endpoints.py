@@ -28,7 +28,7 @@ from moorage.domain.private_endpoints import (
     endpoint_not_found,
 )
 from moorage.domain.registry import ConnectionStatus, PrivateEndpointConnection, Registry
-from moorage.management import errors, models, resources
+from moorage.management import errors, network_models, resources
 from moorage.management.router import ManagementRequest, json_response
 from moorage.management.service import ManagementService
 from moorage.store.private_endpoints import PrivateEndpointStore
@@ -94,7 +94,7 @@ class PrivateEndpoints:
         subscription_id: str,
         group: str,
         name: str,
-        body: models.PrivateEndpointModel,
+        body: network_models.PrivateEndpointModel,
         caller: Principal,
         listeners: EndpointListeners | None,
     ) -> tuple[PrivateEndpoint, bool]:
@@ -102,7 +102,7 @@ class PrivateEndpoints:
         asked for in privateLinkServiceConnections is Approved when the caller may write the
         registry (the cloud's auto-approval), else Pending; manual ones are Pending."""
         rg = await self.management.subscriptions.group(subscription_id, group)
-        p = body.properties or models.PrivateEndpointPropertiesModel()
+        p = body.properties or network_models.PrivateEndpointPropertiesModel()
         requests: list[ConnectionRequest] = []
         touched: list[Registry] = []
         for manual, entries in (
@@ -187,7 +187,7 @@ class PrivateEndpoints:
     # -- a registry's connections ----------------------------------------------------------------
 
     async def put_connection(
-        self, registry: Registry, name: str, body: models.PrivateEndpointConnectionModel
+        self, registry: Registry, name: str, body: network_models.PrivateEndpointConnectionModel
     ) -> tuple[PrivateEndpointConnection, bool]:
         """Set the connection's state (approve, reject); a new connection names its endpoint."""
         state = body.properties.private_link_service_connection_state

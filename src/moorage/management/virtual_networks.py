@@ -16,7 +16,7 @@ from aiohttp import web
 
 from moorage.domain.registry import Registry
 from moorage.domain.virtual_networks import Subnet, VirtualNetwork, Written
-from moorage.management import models, resources
+from moorage.management import models, network_models, resources
 from moorage.management.registries import SERVICE
 from moorage.management.router import ManagementRequest, json_response
 from moorage.management.service import ManagementService
@@ -35,7 +35,7 @@ class VirtualNetworks:
         return await self.management.subscriptions.group(subscription_id, group)
 
     async def put(
-        self, group: ResourceGroup, name: str, body: models.VirtualNetworkModel
+        self, group: ResourceGroup, name: str, body: network_models.VirtualNetworkModel
     ) -> Written[VirtualNetwork]:
         p = body.properties
         subnets = (
@@ -46,7 +46,7 @@ class VirtualNetworks:
         )
 
     async def put_subnet(
-        self, group: ResourceGroup, vnet: str, name: str, body: models.SubnetModel
+        self, group: ResourceGroup, vnet: str, name: str, body: network_models.SubnetModel
     ) -> Written[Subnet]:
         return self._forget(await self.store.put_subnet(group, vnet, name, body.properties.prefix))
 

@@ -34,7 +34,7 @@ from moorage.domain.registry import (
     RegistryChanges,
     Sku,
 )
-from moorage.management import models
+from moorage.management import network_models
 from moorage.management.private_endpoints import PRIVATE_ENDPOINTS
 from moorage.management.registries import AUDIT
 from moorage.portal import errors
@@ -375,7 +375,7 @@ async def connection(request: web.Request, visitor: Visitor) -> web.StreamRespon
         if status is None:
             done = await endpoints.delete_connection(registry, name)
         else:
-            body = models.PrivateEndpointConnectionModel.model_validate(
+            body = network_models.PrivateEndpointConnectionModel.model_validate(
                 {"properties": {"privateLinkServiceConnectionState": {"status": status.value}}}
             )
             done = bool(await endpoints.put_connection(registry, name, body))
