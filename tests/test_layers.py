@@ -49,7 +49,7 @@ TEMPORARY: frozenset[tuple[str, str]] = frozenset(
         # (issue 12 section 6) removes both.
         ("access/gate.py", "distribution"),
         # The registry pages reach the content store through distribution's app key.
-        ("portal/registry_pages.py", "distribution"),
+        ("portal/registry_views.py", "distribution"),
     }
 )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from moorage.portal.registry_pages import size_text
+from moorage.portal.registry_views import size_text
 from tests.support.management import Management
 from tests.support.oci import OCI_MANIFEST, Image, make_image
 from tests.support.registry_http import open_client, push_blob, push_manifest

@@ -6,8 +6,7 @@ the Public access tab saves in one `ManagementService.update` guarded by the eta
 drawn from; connections move through `PrivateEndpoints`; "Allow" on a refusal adds one IP rule
 as `addIpRule` does. Every page works without JavaScript (plain forms, POST then redirect).
 
-A little past the ~400-line guide: the chart's geometry (its one user is the Refusals tab) is
-kept here rather than in a module of its own.
+The Refusals tab's chart is drawn by portal/refusals_chart.py.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -38,9 +36,9 @@ from moorage.management import network_models
 from moorage.management.private_endpoints import PRIVATE_ENDPOINTS
 from moorage.management.registries import AUDIT
 from moorage.portal import errors
+from moorage.portal.refusals_chart import CHART_DETAILS, chart
 from moorage.portal.registries import registry_for, service
 from moorage.portal.web import PREFIX, Visitor, flash, page, render
-from moorage.store.audit import Denial
 from moorage.store.types import utcnow
 
 TABS = ("public", "private", "refusals")
@@ -52,9 +50,6 @@ ACCESS: dict[str, tuple[PublicNetworkAccess, DefaultAction | None]] = {
 }
 ACCESS_LABELS = {"all": "All networks", "selected": "Selected networks", "disabled": "Disabled"}
 _SEPARATORS = re.compile(r"[\s,;]+")
-CHART_BUCKET = timedelta(minutes=5)
-CHART_BUCKETS = 36  # three hours
-CHART_DETAILS = 1000  # the audit keeps at most this many details per registry
 RECENT_SHOWN = 20
 
 
@@ -125,55 +120,6 @@ def new_rules(current: Sequence[IPRule], remove: Iterable[str], add: Iterable[st
             seen.add(value)
             rules.append(IPRule(value))
     return rules
-
-
-# -- the chart of refusals over time -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    x: float
-    y: float
-    height: float
-    count: int
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class Chart:
-    """Refusals per bucket over the last hours, as geometry for an inline SVG (viewBox 412x132;
-    the plot is x 36..396, y 10..110; no script, no library)."""
-
-    bars: tuple[Bar, ...]
-    ticks: tuple[tuple[float, str], ...]
-    peak: int
-    total: int
-    start: datetime
-    end: datetime
-
-
-def chart(denials: Iterable[Denial], now: datetime) -> Chart:
-    step = int(CHART_BUCKET.total_seconds())
-    end = datetime.fromtimestamp((int(now.timestamp()) // step + 1) * step, tz=now.tzinfo)
-    start = end - CHART_BUCKET * CHART_BUCKETS
-    counts = [0] * CHART_BUCKETS
-    for d in denials:
-        if start <= d.at < end:
-            counts[int((d.at - start) / CHART_BUCKET)] += 1
-    peak = max(counts)
-    width = 360 / CHART_BUCKETS
-    bars = []
-    for i, count in enumerate(counts):
-        height = 100 * count / peak if peak else 0
-        at = start + CHART_BUCKET * i
-        label = f"{at:%H:%M}-{at + CHART_BUCKET:%H:%M} UTC: {count} refused"
-        bars.append(Bar(36 + i * width + 1, 110 - height, height, count, label))
-    per_hour = int(timedelta(hours=1) / CHART_BUCKET)
-    ticks = tuple(
-        (36 + i * width, f"{start + CHART_BUCKET * i:%H:%M}")
-        for i in range(0, CHART_BUCKETS + 1, per_hour)
-    )
-    return Chart(tuple(bars), ticks, peak, sum(counts), start, end)
 
 
 # -- the page ------------------------------------------------------------------------------------
