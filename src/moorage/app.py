@@ -321,5 +321,5 @@ async def private_endpoints(app: web.Application) -> list[EndpointSpec]:
     API (kept in the metadata store)."""
     return [
         EndpointSpec(e.name, e.listener.address, e.listener.port)
-        for e in await app[PRIVATE_ENDPOINTS].store.all()
+        for e in await app[PRIVATE_ENDPOINTS].all_endpoints()
     ]

@@ -126,6 +126,9 @@ class RegistryChanges:
     default_action: DefaultAction | None = None
     ip_rules: tuple[IPRule, ...] | None = None
     """None keeps the rules; a tuple (even empty) replaces them."""
+    virtual_network_rules: tuple[str, ...] | None = None
+    """Subnet ids (the rules live in store/virtual_network_rules.py, not in the registry's row).
+    None keeps the rules; a tuple (even empty) replaces them."""
 
 
 def registry_resource_id(subscription_id: str, resource_group: str, name: str) -> str:

@@ -6,7 +6,6 @@ policies...) are accepted and ignored, so real clients that send them keep worki
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -129,30 +128,17 @@ class ResourceGroupModel(Model):
     tags: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RegistryUpdate(RegistryChanges):
-    """RegistryChanges plus the subnets a PUT/PATCH names in networkRuleSet.virtualNetworkRules
-    (their rules live in store/virtual_network_rules.py, not in the registry's row)."""
-
-    virtual_network_rules: tuple[str, ...] | None = None
-    """Subnet ids. None keeps the rules; a tuple (even empty) replaces them."""
-
-
-def virtual_network_rules_of(changes: RegistryChanges) -> tuple[str, ...] | None:
-    """The subnets a change names, or None when it leaves the virtual-network rules alone."""
-    return changes.virtual_network_rules if isinstance(changes, RegistryUpdate) else None
-
-
 def changes_from(
     properties: RegistryPropertiesModel | None,
     *,
     sku: SkuModel | None = None,
     tags: dict[str, str] | None = None,
     location: str | None = None,
-) -> RegistryUpdate:
+) -> RegistryChanges:
+    """The domain's RegistryChanges a PUT or PATCH body asks for (the services take no models)."""
     p = properties or RegistryPropertiesModel()
     rules = p.network_rule_set
-    return RegistryUpdate(
+    return RegistryChanges(
         location=location,
         tags=tags,
         sku=Sku(sku.name) if sku else None,

@@ -67,6 +67,10 @@ class PrivateEndpoints:
 
     # -- endpoints -----------------------------------------------------------------------------
 
+    async def all_endpoints(self) -> list[PrivateEndpoint]:
+        """Every private endpoint of the service, by name (the listeners to run)."""
+        return await self.store.all()
+
     async def endpoint(self, subscription_id: str, group: str, name: str) -> PrivateEndpoint:
         await self.management.subscriptions.group(subscription_id, group)
         found = await self.store.find(name)
@@ -187,39 +191,44 @@ class PrivateEndpoints:
     # -- a registry's connections ----------------------------------------------------------------
 
     async def put_connection(
-        self, registry: Registry, name: str, body: network_models.PrivateEndpointConnectionModel
+        self,
+        registry: Registry,
+        name: str,
+        status: ConnectionStatus,
+        *,
+        description: str | None = None,
+        actions_required: str | None = None,
+        endpoint_id: str | None = None,
     ) -> tuple[PrivateEndpointConnection, bool]:
-        """Set the connection's state (approve, reject); a new connection names its endpoint."""
-        state = body.properties.private_link_service_connection_state
-        ref = body.properties.private_endpoint
-        status = ConnectionStatus(state.status)
+        """Set the connection's state (approve, reject); a new connection names its endpoint
+        (by resource id)."""
         existing = _connection(registry, name)
         try:
             if existing is None:
-                if ref is None:
+                if endpoint_id is None:
                     raise InvalidConnectionField(
                         f"registry '{registry.name}' has no private endpoint connection "
                         f"'{name}': to create one, give properties.privateEndpoint.id",
                         privateEndpoint=None,
                     )
-                endpoint = await self._endpoint_by_id(ref.id)
+                endpoint = await self._endpoint_by_id(endpoint_id)
                 created = await self.store.connect(
-                    registry.id, endpoint.name, name, status=status, description=state.description
+                    registry.id, endpoint.name, name, status=status, description=description
                 )
                 return created, True
             if (
-                ref is not None
-                and ref.id.strip().lower() != (existing.private_endpoint_id or "").lower()
+                endpoint_id is not None
+                and endpoint_id.strip().lower() != (existing.private_endpoint_id or "").lower()
             ):
                 raise InvalidConnectionField(
                     f"the private endpoint connection '{existing.name}' of registry "
                     f"'{registry.name}' connects to "
-                    f"{existing.private_endpoint_id or 'a deleted endpoint'}, not {ref.id}; "
+                    f"{existing.private_endpoint_id or 'a deleted endpoint'}, not {endpoint_id}; "
                     "a connection's endpoint cannot be changed",
-                    privateEndpoint=ref.id,
+                    privateEndpoint=endpoint_id,
                 )
             updated = await self.store.set_status(
-                registry.id, name, status, state.description, state.actions_required
+                registry.id, name, status, description, actions_required
             )
             return updated, False
         finally:
@@ -329,8 +338,16 @@ async def get_connection(req: ManagementRequest) -> web.Response:
 
 async def put_connection(req: ManagementRequest) -> web.Response:
     service, registry = await _registry(req)
+    body: network_models.PrivateEndpointConnectionModel = req.body
+    state = body.properties.private_link_service_connection_state
+    ref = body.properties.private_endpoint
     found, created = await service.put_connection(
-        registry, req.params["privateEndpointConnectionName"], req.body
+        registry,
+        req.params["privateEndpointConnectionName"],
+        ConnectionStatus(state.status),
+        description=state.description,
+        actions_required=state.actions_required,
+        endpoint_id=None if ref is None else ref.id,
     )
     return json_response(
         resources.private_endpoint_connection(registry, found), 201 if created else 200

@@ -30,9 +30,12 @@ async def get(req: ManagementRequest) -> web.Response:
 
 async def put(req: ManagementRequest) -> web.Response:
     body: models.RegistryCreateModel = req.body
+    changes = models.changes_from(
+        body.properties, sku=body.sku, tags=body.tags or {}, location=body.location
+    )
     registry, created = await _service(req).create_or_replace(
         *_where(req),
-        body,
+        changes,
         if_match=req.header("If-Match"),
         if_none_match=req.header("If-None-Match"),
     )

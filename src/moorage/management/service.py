@@ -17,8 +17,7 @@ from moorage.domain.errors import (
     RegistryExists,
     RegistryNotFound,
 )
-from moorage.domain.registry import Registry, RegistryChanges, Sku, check_registry_name
-from moorage.management import models
+from moorage.domain.registry import Registry, RegistryChanges, check_registry_name
 from moorage.store.credentials import CredentialStore
 from moorage.store.management import SubscriptionStore
 from moorage.store.registries import AlsoWrite, RegistryStore
@@ -52,6 +51,19 @@ class ManagementService:
         self.virtual_networks = virtual_networks
         self.virtual_network_rules = virtual_network_rules
 
+    @property
+    def max_ip_rules(self) -> int:
+        """The most IP rules a registry may have (a setting)."""
+        return self.registries.max_ip_rules
+
+    async def find(self, name: str) -> Registry | None:
+        """The registry of that name (any case) wherever it lives, or None."""
+        return await self.registries.find(name)
+
+    async def first_subscription_id(self) -> str:
+        """The id of the service's first subscription (the one `moorage serve` makes)."""
+        return (await self.subscriptions.all())[0].id
+
     async def get(self, subscription_id: str, group: str, name: str) -> Registry:
         await self.subscriptions.group(subscription_id, group)
         found = await self.registries.find(name)
@@ -83,17 +95,17 @@ class ManagementService:
         subscription_id: str,
         group: str,
         name: str,
-        body: models.RegistryCreateModel,
+        changes: RegistryChanges,
         *,
         if_match: str | None = None,
         if_none_match: str | None = None,
     ) -> tuple[Registry, bool]:
-        """PUT: create the registry, or replace the settings of the one already there."""
+        """PUT: create the registry, or replace the settings of the one already there. The
+        changes name the SKU and the location (a PUT's body always does)."""
         check_registry_name(name)
+        if changes.sku is None or changes.location is None:
+            raise TypeError("create_or_replace needs changes with a SKU and a location")
         rg = await self.subscriptions.group(subscription_id, group)
-        changes = models.changes_from(
-            body.properties, sku=body.sku, tags=body.tags or {}, location=body.location
-        )
         existing = await self.registries.find(name)
         if existing is not None:
             if existing.resource_group.lower() != group.lower() or (
@@ -111,17 +123,13 @@ class ManagementService:
             await self._after_change(updated)
             return updated, False
         await self.virtual_network_rules.check_rules(
-            name,
-            Sku(body.sku.name),
-            models.virtual_network_rules_of(changes),
-            0,
-            changing_sku=False,
+            name, changes.sku, changes.virtual_network_rules, 0, changing_sku=False
         )
         created = await self.registries.create(
             name,
-            Sku(body.sku.name),
+            changes.sku,
             resource_group_id=rg.id,
-            location=body.location,
+            location=changes.location,
             changes=changes,
             also=self._rules_writer(changes),
         )
@@ -155,7 +163,7 @@ class ManagementService:
         await self.virtual_network_rules.check_rules(
             existing.name,
             sku,
-            models.virtual_network_rules_of(changes),
+            changes.virtual_network_rules,
             len(existing.network_rule_set.virtual_network_rules),
             changing_sku=sku is not existing.sku,
         )
@@ -163,7 +171,7 @@ class ManagementService:
     def _rules_writer(self, changes: RegistryChanges) -> AlsoWrite | None:
         """The virtual-network rules a change names, written in the registry's own
         transaction: the registry and its rules change together or not at all."""
-        wanted = models.virtual_network_rules_of(changes)
+        wanted = changes.virtual_network_rules
         if wanted is None:
             return None
         rules = self.virtual_network_rules

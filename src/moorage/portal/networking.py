@@ -32,7 +32,6 @@ from moorage.domain.registry import (
     RegistryChanges,
     Sku,
 )
-from moorage.management import network_models
 from moorage.management.private_endpoints import PRIVATE_ENDPOINTS
 from moorage.management.registries import AUDIT
 from moorage.portal import errors
@@ -143,10 +142,10 @@ async def _render(
             form=form or PublicForm.of(registry),
             client=address,
             client_rule=_covering(matcher, address),
-            limit=service(request).registries.max_ip_rules,
+            limit=service(request).max_ip_rules,
         )
     elif tab == "private":
-        endpoints = await request.config_dict[PRIVATE_ENDPOINTS].store.all()
+        endpoints = await request.config_dict[PRIVATE_ENDPOINTS].all_endpoints()
         context["listeners"] = {e.name: str(e.listener) for e in endpoints}
     else:
         audit = request.config_dict[AUDIT]
@@ -321,10 +320,7 @@ async def connection(request: web.Request, visitor: Visitor) -> web.StreamRespon
         if status is None:
             done = await endpoints.delete_connection(registry, name)
         else:
-            body = network_models.PrivateEndpointConnectionModel.model_validate(
-                {"properties": {"privateLinkServiceConnectionState": {"status": status.value}}}
-            )
-            done = bool(await endpoints.put_connection(registry, name, body))
+            done = bool(await endpoints.put_connection(registry, name, status))
     except DomainError as e:
         flash(visitor, "error", errors.message(e))
     else:

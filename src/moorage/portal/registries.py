@@ -6,8 +6,7 @@ from aiohttp import web
 
 from moorage.auth.roles import Permission
 from moorage.domain.errors import DomainError
-from moorage.domain.registry import DEFAULT_REGISTRY, Registry, Sku
-from moorage.management import models
+from moorage.domain.registry import DEFAULT_REGISTRY, Registry, RegistryChanges, Sku
 from moorage.management.registries import SERVICE
 from moorage.management.service import ManagementService
 from moorage.portal import errors
@@ -21,7 +20,7 @@ def service(request: web.Request) -> ManagementService:
 
 
 async def subscription_id(request: web.Request) -> str:
-    return (await service(request).subscriptions.all())[0].id
+    return await service(request).first_subscription_id()
 
 
 def group_id(subscription: str, group: str = GROUP) -> str:
@@ -31,7 +30,7 @@ def group_id(subscription: str, group: str = GROUP) -> str:
 async def registry_for(request: web.Request, visitor: Visitor) -> Registry:
     """The registry the path names, if the visitor may read it (404 otherwise)."""
     name = request.match_info["name"]
-    found = await service(request).registries.find(name)
+    found = await service(request).find(name)
     if found is None or not visitor.can(Permission.READ, found.resource_id):
         raise web.HTTPNotFound(text=f"No registry named {name!r} that you may see.\n")
     return found
@@ -84,10 +83,7 @@ async def create(request: web.Request, visitor: Visitor) -> web.StreamResponse:
         )
     if sku not in {s.value for s in Sku}:
         return await _list(request, visitor, error=f"Unknown SKU {sku!r}.", name=name, status=400)
-    body = models.RegistryCreateModel.model_validate(
-        {"location": "local", "sku": {"name": sku}, "properties": {}}
-    )
-    if await service(request).registries.find(name) is not None:
+    if await service(request).find(name) is not None:
         return await _list(
             request,
             visitor,
@@ -97,7 +93,9 @@ async def create(request: web.Request, visitor: Visitor) -> web.StreamResponse:
             status=409,
         )
     try:
-        await service(request).create_or_replace(subscription, GROUP, name, body)
+        await service(request).create_or_replace(
+            subscription, GROUP, name, RegistryChanges(location="local", tags={}, sku=Sku(sku))
+        )
     except DomainError as e:
         return await _list(
             request, visitor, error=errors.message(e), name=name, sku=sku, status=errors.status(e)
