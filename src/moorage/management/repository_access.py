@@ -8,6 +8,7 @@ the stores. The handlers below translate HTTP to it and back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
@@ -61,48 +62,70 @@ class RepositoryAccess:
         return await self.management.get(subscription_id, group, name)
 
     async def put_scope_map(
-        self, registry: Registry, name: str, body: models.ScopeMapModel, *, create_only: bool
+        self,
+        registry: Registry,
+        name: str,
+        actions: Sequence[str],
+        description: str | None,
+        *,
+        create_only: bool,
     ) -> tuple[ScopeMap, bool]:
-        p = body.properties
         return await self.scope_maps.put(
-            registry.id, name, p.actions, p.description, create_only=create_only
+            registry.id, name, actions, description, create_only=create_only
         )
 
     async def update_scope_map(
-        self, registry: Registry, name: str, body: models.ScopeMapUpdateModel
+        self,
+        registry: Registry,
+        name: str,
+        *,
+        actions: Sequence[str] | None = None,
+        description: str | None = None,
     ) -> ScopeMap:
-        p = body.properties or models.ScopeMapUpdatePropertiesModel()
         return await self.scope_maps.update(
-            registry.id, name, actions=p.actions, description=p.description
+            registry.id, name, actions=actions, description=description
         )
 
     async def put_token(
-        self, registry: Registry, name: str, body: models.TokenModel, *, create_only: bool
+        self,
+        registry: Registry,
+        name: str,
+        *,
+        scope_map_id: str,
+        status: TokenStatus,
+        keep_passwords: Sequence[str] | None,
+        create_only: bool,
     ) -> tuple[Token, bool]:
-        p = body.properties
+        """Create or replace the token; `scope_map_id` is the scope map's resource id."""
         return await self.tokens.put(
             registry.id,
             name,
-            scope_map=child_name(registry, p.scope_map_id, "scopeMaps", "scopeMapId"),
-            status=TokenStatus(p.status),
-            keep_passwords=_kept(p.credentials),
+            scope_map=child_name(registry, scope_map_id, "scopeMaps", "scopeMapId"),
+            status=status,
+            keep_passwords=keep_passwords,
             create_only=create_only,
         )
 
     async def update_token(
-        self, registry: Registry, name: str, body: models.TokenUpdateModel
+        self,
+        registry: Registry,
+        name: str,
+        *,
+        scope_map_id: str | None = None,
+        status: TokenStatus | None = None,
+        keep_passwords: Sequence[str] | None = None,
     ) -> Token:
-        p = body.properties or models.TokenUpdatePropertiesModel()
+        """Change what is given (None keeps it)."""
         return await self.tokens.update(
             registry.id,
             name,
             scope_map=(
-                child_name(registry, p.scope_map_id, "scopeMaps", "scopeMapId")
-                if p.scope_map_id is not None
+                child_name(registry, scope_map_id, "scopeMaps", "scopeMapId")
+                if scope_map_id is not None
                 else None
             ),
-            status=TokenStatus(p.status) if p.status is not None else None,
-            keep_passwords=_kept(p.credentials),
+            status=status,
+            keep_passwords=keep_passwords,
         )
 
     async def generate(
@@ -148,15 +171,25 @@ async def get_scope_map(req: ManagementRequest) -> web.Response:
 
 async def put_scope_map(req: ManagementRequest) -> web.Response:
     access, registry = await _resolve(req)
+    body: models.ScopeMapModel = req.body
+    p = body.properties
     found, created = await access.put_scope_map(
-        registry, req.params["scopeMapName"], req.body, create_only=_create_only(req)
+        registry,
+        req.params["scopeMapName"],
+        p.actions,
+        p.description,
+        create_only=_create_only(req),
     )
     return json_response(resources.scope_map(registry, found), 201 if created else 200)
 
 
 async def patch_scope_map(req: ManagementRequest) -> web.Response:
     access, registry = await _resolve(req)
-    found = await access.update_scope_map(registry, req.params["scopeMapName"], req.body)
+    body: models.ScopeMapUpdateModel = req.body
+    p = body.properties or models.ScopeMapUpdatePropertiesModel()
+    found = await access.update_scope_map(
+        registry, req.params["scopeMapName"], actions=p.actions, description=p.description
+    )
     return json_response(resources.scope_map(registry, found))
 
 
@@ -180,15 +213,30 @@ async def get_token(req: ManagementRequest) -> web.Response:
 
 async def put_token(req: ManagementRequest) -> web.Response:
     access, registry = await _resolve(req)
+    body: models.TokenModel = req.body
+    p = body.properties
     found, created = await access.put_token(
-        registry, req.params["tokenName"], req.body, create_only=_create_only(req)
+        registry,
+        req.params["tokenName"],
+        scope_map_id=p.scope_map_id,
+        status=TokenStatus(p.status),
+        keep_passwords=_kept(p.credentials),
+        create_only=_create_only(req),
     )
     return json_response(resources.token(registry, found), 201 if created else 200)
 
 
 async def patch_token(req: ManagementRequest) -> web.Response:
     access, registry = await _resolve(req)
-    found = await access.update_token(registry, req.params["tokenName"], req.body)
+    body: models.TokenUpdateModel = req.body
+    p = body.properties or models.TokenUpdatePropertiesModel()
+    found = await access.update_token(
+        registry,
+        req.params["tokenName"],
+        scope_map_id=p.scope_map_id,
+        status=TokenStatus(p.status) if p.status is not None else None,
+        keep_passwords=_kept(p.credentials),
+    )
     return json_response(resources.token(registry, found))
 
 
