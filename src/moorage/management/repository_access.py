@@ -51,15 +51,27 @@ def _kept(credentials: models.TokenCredentialsModel | None) -> list[str] | None:
 
 
 class RepositoryAccess:
+    """Scope maps and tokens of a registry, by name: what the management API's handlers and the
+    portal call (the stores stay behind it)."""
+
     def __init__(
         self, management: ManagementService, scope_maps: ScopeMapStore, tokens: TokenStore
     ) -> None:
         self.management = management
-        self.scope_maps = scope_maps
-        self.tokens = tokens
+        self._scope_maps = scope_maps
+        self._tokens = tokens
 
     async def registry(self, subscription_id: str, group: str, name: str) -> Registry:
         return await self.management.get(subscription_id, group, name)
+
+    # -- scope maps --------------------------------------------------------------------------
+
+    async def scope_maps(self, registry: Registry) -> list[ScopeMap]:
+        """The system scope maps, then the registry's own, by name."""
+        return await self._scope_maps.all(registry.id)
+
+    async def scope_map(self, registry: Registry, name: str) -> ScopeMap:
+        return await self._scope_maps.get(registry.id, name)
 
     async def put_scope_map(
         self,
@@ -70,7 +82,7 @@ class RepositoryAccess:
         *,
         create_only: bool,
     ) -> tuple[ScopeMap, bool]:
-        return await self.scope_maps.put(
+        return await self._scope_maps.put(
             registry.id, name, actions, description, create_only=create_only
         )
 
@@ -82,25 +94,36 @@ class RepositoryAccess:
         actions: Sequence[str] | None = None,
         description: str | None = None,
     ) -> ScopeMap:
-        return await self.scope_maps.update(
+        return await self._scope_maps.update(
             registry.id, name, actions=actions, description=description
         )
+
+    async def delete_scope_map(self, registry: Registry, name: str) -> bool:
+        return await self._scope_maps.delete(registry.id, name)
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    async def tokens(self, registry: Registry) -> list[Token]:
+        return await self._tokens.all(registry.id)
+
+    async def token(self, registry: Registry, name: str) -> Token:
+        return await self._tokens.get(registry.id, name)
 
     async def put_token(
         self,
         registry: Registry,
         name: str,
         *,
-        scope_map_id: str,
-        status: TokenStatus,
-        keep_passwords: Sequence[str] | None,
-        create_only: bool,
+        scope_map: str,
+        status: TokenStatus = TokenStatus.ENABLED,
+        keep_passwords: Sequence[str] | None = None,
+        create_only: bool = False,
     ) -> tuple[Token, bool]:
-        """Create or replace the token; `scope_map_id` is the scope map's resource id."""
-        return await self.tokens.put(
+        """Create or replace the token, bound to the scope map of that name."""
+        return await self._tokens.put(
             registry.id,
             name,
-            scope_map=child_name(registry, scope_map_id, "scopeMaps", "scopeMapId"),
+            scope_map=scope_map,
             status=status,
             keep_passwords=keep_passwords,
             create_only=create_only,
@@ -111,29 +134,27 @@ class RepositoryAccess:
         registry: Registry,
         name: str,
         *,
-        scope_map_id: str | None = None,
+        scope_map: str | None = None,
         status: TokenStatus | None = None,
         keep_passwords: Sequence[str] | None = None,
     ) -> Token:
         """Change what is given (None keeps it)."""
-        return await self.tokens.update(
-            registry.id,
-            name,
-            scope_map=(
-                child_name(registry, scope_map_id, "scopeMaps", "scopeMapId")
-                if scope_map_id is not None
-                else None
-            ),
-            status=status,
-            keep_passwords=keep_passwords,
+        return await self._tokens.update(
+            registry.id, name, scope_map=scope_map, status=status, keep_passwords=keep_passwords
         )
 
-    async def generate(
-        self, registry: Registry, token_id: str, name: str | None, expiry: datetime | None
+    async def delete_token(self, registry: Registry, name: str) -> bool:
+        return await self._tokens.delete(registry.id, name)
+
+    async def new_passwords(
+        self,
+        registry: Registry,
+        token: str,
+        names: Sequence[str] = PASSWORD_NAMES,
+        expires_at: datetime | None = None,
     ) -> tuple[Token, list[GeneratedPassword]]:
-        token = child_name(registry, token_id, "tokens", "tokenId")
-        names = (name,) if name else PASSWORD_NAMES
-        return await self.tokens.generate(registry.id, token, names, expires_at=expiry)
+        """New passwords of the token (their values only in what this returns)."""
+        return await self._tokens.generate(registry.id, token, names, expires_at=expires_at)
 
 
 REPOSITORY_ACCESS: Final = web.AppKey("repository_access", RepositoryAccess)
@@ -159,13 +180,13 @@ def _create_only(req: ManagementRequest) -> bool:
 
 async def list_scope_maps(req: ManagementRequest) -> web.Response:
     access, registry = await _resolve(req)
-    found = await access.scope_maps.all(registry.id)
+    found = await access.scope_maps(registry)
     return json_response({"value": [resources.scope_map(registry, m) for m in found]})
 
 
 async def get_scope_map(req: ManagementRequest) -> web.Response:
     access, registry = await _resolve(req)
-    found = await access.scope_maps.get(registry.id, req.params["scopeMapName"])
+    found = await access.scope_map(registry, req.params["scopeMapName"])
     return json_response(resources.scope_map(registry, found))
 
 
@@ -195,19 +216,19 @@ async def patch_scope_map(req: ManagementRequest) -> web.Response:
 
 async def delete_scope_map(req: ManagementRequest) -> web.Response:
     access, registry = await _resolve(req)
-    deleted = await access.scope_maps.delete(registry.id, req.params["scopeMapName"])
+    deleted = await access.delete_scope_map(registry, req.params["scopeMapName"])
     return web.Response(status=200 if deleted else 204)
 
 
 async def list_tokens(req: ManagementRequest) -> web.Response:
     access, registry = await _resolve(req)
-    found = await access.tokens.all(registry.id)
+    found = await access.tokens(registry)
     return json_response({"value": [resources.token(registry, t) for t in found]})
 
 
 async def get_token(req: ManagementRequest) -> web.Response:
     access, registry = await _resolve(req)
-    found = await access.tokens.get(registry.id, req.params["tokenName"])
+    found = await access.token(registry, req.params["tokenName"])
     return json_response(resources.token(registry, found))
 
 
@@ -218,7 +239,7 @@ async def put_token(req: ManagementRequest) -> web.Response:
     found, created = await access.put_token(
         registry,
         req.params["tokenName"],
-        scope_map_id=p.scope_map_id,
+        scope_map=child_name(registry, p.scope_map_id, "scopeMaps", "scopeMapId"),
         status=TokenStatus(p.status),
         keep_passwords=_kept(p.credentials),
         create_only=_create_only(req),
@@ -233,7 +254,11 @@ async def patch_token(req: ManagementRequest) -> web.Response:
     found = await access.update_token(
         registry,
         req.params["tokenName"],
-        scope_map_id=p.scope_map_id,
+        scope_map=(
+            child_name(registry, p.scope_map_id, "scopeMaps", "scopeMapId")
+            if p.scope_map_id is not None
+            else None
+        ),
         status=TokenStatus(p.status) if p.status is not None else None,
         keep_passwords=_kept(p.credentials),
     )
@@ -242,12 +267,14 @@ async def patch_token(req: ManagementRequest) -> web.Response:
 
 async def delete_token(req: ManagementRequest) -> web.Response:
     access, registry = await _resolve(req)
-    deleted = await access.tokens.delete(registry.id, req.params["tokenName"])
+    deleted = await access.delete_token(registry, req.params["tokenName"])
     return web.Response(status=200 if deleted else 204)
 
 
 async def generate_credentials(req: ManagementRequest) -> web.Response:
     body: models.GenerateCredentialsModel = req.body
     access, registry = await _resolve(req)
-    token, generated = await access.generate(registry, body.token_id, body.name, body.expiry)
-    return json_response(resources.generated_credentials(token, generated))
+    token = child_name(registry, body.token_id, "tokens", "tokenId")
+    names = (body.name,) if body.name else PASSWORD_NAMES
+    token_found, generated = await access.new_passwords(registry, token, names, body.expiry)
+    return json_response(resources.generated_credentials(token_found, generated))

@@ -139,8 +139,8 @@ async def create_scope_map(
 ) -> str:
     lines = [line.strip() for line in text(form, "actions").splitlines() if line.strip()]
     name, description = text(form, "name"), text(form, "description") or None
-    found, _ = await repository_access(request).scope_maps.put(
-        registry.id, name, lines, description, create_only=True
+    found, _ = await repository_access(request).put_scope_map(
+        registry, name, lines, description, create_only=True
     )
     return f"Scope map {found.name} created with {len(found.actions)} action(s)."
 
@@ -149,7 +149,7 @@ async def delete_scope_map(
     request: web.Request, visitor: Visitor, registry: Registry, form: Mapping[str, Any]
 ) -> str:
     name = text(form, "scope_map")
-    if not await repository_access(request).scope_maps.delete(registry.id, name):
+    if not await repository_access(request).delete_scope_map(registry, name):
         raise FormError(f"Registry {registry.name} has no scope map {name!r}.")
     return f"Scope map {name} deleted."
 
@@ -172,16 +172,16 @@ async def create_token(
     request: web.Request, visitor: Visitor, registry: Registry, form: Mapping[str, Any]
 ) -> str | Done:
     """Create the token, and (with the action permission) both its passwords."""
-    expiry, tokens = _expiry(form), repository_access(request).tokens
-    token, _ = await tokens.put(
-        registry.id, text(form, "name"), scope_map=text(form, "scope_map"), create_only=True
+    expiry, access = _expiry(form), repository_access(request)
+    token, _ = await access.put_token(
+        registry, text(form, "name"), scope_map=text(form, "scope_map"), create_only=True
     )
     if not visitor.can(Permission.ACTION, registry.resource_id):
         return (
             f"Token {token.name} created without passwords: making them needs the action "
             "permission, which your roles do not give."
         )
-    token, passwords = await tokens.generate(registry.id, token.name, expires_at=expiry)
+    token, passwords = await access.new_passwords(registry, token.name, expires_at=expiry)
     return Done(
         f"Token {token.name} created. Copy its passwords now: they are shown this once.",
         created=(token, passwords),
@@ -193,8 +193,8 @@ async def new_passwords(
 ) -> Done:
     which = _choice(form, "which", ("both", *TOKEN_PASSWORDS))
     names = TOKEN_PASSWORDS if which == "both" else (which,)
-    token, passwords = await repository_access(request).tokens.generate(
-        registry.id, text(form, "token"), names, expires_at=_expiry(form)
+    token, passwords = await repository_access(request).new_passwords(
+        registry, text(form, "token"), names, expires_at=_expiry(form)
     )
     return Done(
         f"New {' and '.join(names)} for token {token.name}. Copy them now: they are shown "
@@ -207,8 +207,8 @@ async def set_token_status(
     request: web.Request, visitor: Visitor, registry: Registry, form: Mapping[str, Any]
 ) -> str:
     status = TokenStatus(_choice(form, "status", tuple(s.value for s in TokenStatus)))
-    token = await repository_access(request).tokens.update(
-        registry.id, text(form, "token"), status=status
+    token = await repository_access(request).update_token(
+        registry, text(form, "token"), status=status
     )
     return f"Token {token.name} {status.value}."
 
@@ -217,7 +217,7 @@ async def delete_token(
     request: web.Request, visitor: Visitor, registry: Registry, form: Mapping[str, Any]
 ) -> str:
     name = text(form, "token")
-    if not await repository_access(request).tokens.delete(registry.id, name):
+    if not await repository_access(request).delete_token(registry, name):
         raise FormError(f"Registry {registry.name} has no token {name!r}.")
     return f"Token {name} deleted; its passwords no longer sign in."
 

@@ -170,8 +170,8 @@ async def _tokens(
 ) -> dict[str, Any]:
     access = repository_access(request)
     return {
-        "tokens": await access.tokens.all(registry.id),
-        "scope_maps": await access.scope_maps.all(registry.id),
+        "tokens": await access.tokens(registry),
+        "scope_maps": await access.scope_maps(registry),
         "now": datetime.now(UTC),
     }
 
