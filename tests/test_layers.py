@@ -31,10 +31,14 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     # identity service and login throttle of sign-in), access (the refusals it shows, the host
     # a request came to), store (its own session store).
     "portal": frozenset({"management", "domain", "auth", "access", "store", "bodies"}),
-    "config": frozenset({"domain"}),
+    # design.md: app.py and config.py may import all; config reads the stores' and blob
+    # drivers' address values (S3 location, database URL), nothing above them.
+    "config": frozenset({"domain", "blobs", "store"}),
+    # the readiness probe app.py mounts: the metadata store and the blob driver answer
+    "health": frozenset({"access", "blobs", "store"}),
     "app": frozenset(
         {"domain", "blobs", "store", "auth", "access", "distribution", "management", "portal"}
-        | {"config", "startup", "bodies"}
+        | {"config", "startup", "bodies", "health"}
     ),
     # the management API over HTTP; + app and config (`moorage serve`), auth (`moorage keys`
     # and the TLS files `serve --tls` makes).
