@@ -25,7 +25,7 @@ from moorage.access.client import client_of
 from moorage.auth.callers import Caller, Throttled, Unauthorized, anonymous, basic_credentials
 from moorage.auth.dataplane import AUTHENTICATOR
 from moorage.distribution import context as ctx
-from moorage.distribution.errors import TOOMANYREQUESTS, UNAUTHORIZED, RegistryError
+from moorage.distribution.errors import DENIED, TOOMANYREQUESTS, UNAUTHORIZED, RegistryError
 from moorage.domain.access import Action
 from moorage.domain.names import check_repository
 from moorage.domain.registry import Registry
@@ -45,6 +45,7 @@ _SCOPE_ACTIONS: dict[Action, str] = {
     Action.METADATA_READ: "metadata_read",
     Action.METADATA_WRITE: "metadata_write",
 }
+_WRITES: Final = frozenset({Action.PUSH, Action.DELETE, Action.METADATA_WRITE})
 _VERBS: dict[Action, str] = {
     Action.PULL: "pull from",
     Action.PUSH: "push to",
@@ -119,7 +120,7 @@ async def authorize(request: web.Request, need: Need) -> Caller:
             )
     if _holds(found, need, repository):
         return found
-    raise challenge(
+    refusal = challenge(
         request,
         registry,
         need,
@@ -127,6 +128,12 @@ async def authorize(request: web.Request, need: Need) -> Caller:
         f"{found.describe()} may not {_what(need, repository)} in registry {registry.name!r}",
         "insufficient_scope",
     )
+    if found.access is not None and need in _WRITES:
+        # A token that lacks a write: 403 with the challenge naming the scope to ask for. Clients
+        # that reuse their token after a 401 (oras-py) ask for a new one only after a 403; the
+        # Go tools ask for push up front and print the 403's body as they did the 401's.
+        refusal = RegistryError(DENIED, refusal.message, refusal.detail, refusal.headers)
+    raise refusal
 
 
 def _holds(found: Caller, need: Need, repository: str | None) -> bool:
