@@ -196,6 +196,10 @@ def test_invalid_digest(client: httpx.Client, method: str, path: str, digest: st
     url = path.format(name=SEEDED, digest=digest, upload=upload)
     content = IMAGE.manifest if method in ("PUT", "POST") else None
     r = client.request(method, url, content=content)
+    if method == "GET" and "/manifests/" in path:
+        # A reference that is neither a tag nor a digest names no manifest (the spec's suite).
+        assert_error_body(r, 404, "MANIFEST_UNKNOWN")
+        return
     error = assert_error_body(r, 400, "DIGEST_INVALID")
     assert error["detail"] == {"digest": digest}
 
@@ -346,7 +350,8 @@ ERROR_CASES = [
     Case("GET", "/v2/errors/nosuch/tags/list", 404, "NAME_UNKNOWN"),
     Case("GET", "/v2/", 404, "NAME_UNKNOWN", None, {"Host": "nosuchreg.localhost"}),
     Case("POST", "/v2/", 405, "UNSUPPORTED"),
-    Case("GET", f"/v2/{SEEDED}/manifests/-bad", 400, "TAG_INVALID"),
+    Case("GET", f"/v2/{SEEDED}/manifests/-bad", 404, "MANIFEST_UNKNOWN"),  # the spec's suite
+    Case("PUT", f"/v2/{SEEDED}/manifests/-bad", 400, "TAG_INVALID"),
     Case("GET", f"/v2/{SEEDED}/tags/list?n=x", 400, "PAGINATION_NUMBER_INVALID"),
     Case("GET", "/v2/_catalog?n=-1", 400, "PAGINATION_NUMBER_INVALID"),
 ]
@@ -371,7 +376,7 @@ HEAD_ERRORS = [
     pytest.param(
         f"/v2/{SEEDED}/manifests/v1", {"Accept": DOCKER_MANIFEST}, 404, id="not-acceptable"
     ),
-    pytest.param(f"/v2/{SEEDED}/manifests/-bad", {}, 400, id="tag-invalid"),
+    pytest.param(f"/v2/{SEEDED}/manifests/-bad", {}, 404, id="reference-invalid"),
     pytest.param(f"/v2/{SEEDED}/blobs/{ABSENT}", {}, 404, id="blob-unknown"),
     pytest.param(f"/v2/{SEEDED}/blobs/sha256:abc", {}, 400, id="digest-invalid"),
     pytest.param("/v2/Upper/manifests/v1", {}, 400, id="name-invalid"),

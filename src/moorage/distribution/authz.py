@@ -16,7 +16,7 @@ that nothing runs before the caller is known and allowed. The network gate has a
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 from aiohttp import web
@@ -168,20 +168,23 @@ def challenge(
     repository: str | None,
     message: str,
     error: str | None,
+    also: Sequence[str] = (),
 ) -> RegistryError:
-    """401 with the Bearer challenge that tells the client where to get which token."""
+    """401 with the Bearer challenge that tells the client where to get which token (the
+    route's scope, and `also` those the request needs beyond it)."""
     host = request.host.replace('"', "").replace("\\", "")  # the client's own header
     parts = [
         f'realm="{request.scheme}://{host}/oauth2/token"',
         f'service="{registry.login_server}"',
     ]
-    scope = scope_for(need, repository)
+    scopes = [s for s in (scope_for(need, repository), *also) if s is not None]
     detail: list[dict[str, str]] = []
-    if scope is not None:
-        parts.append(f'scope="{scope}"')
-        kind, rest = scope.split(":", 1)
-        name, actions = rest.rsplit(":", 1)
-        detail = [{"Type": kind, "Name": name, "Action": actions}]
+    if scopes:
+        parts.append(f'scope="{" ".join(scopes)}"')
+        for scope in scopes:
+            kind, rest = scope.split(":", 1)
+            name, actions = rest.rsplit(":", 1)
+            detail.append({"Type": kind, "Name": name, "Action": actions})
     if error is not None:
         # Go clients print a HEAD answer's reason from here (it has no body).
         description = " ".join(message.replace('"', "'").replace("\\", "/").split())

@@ -7,7 +7,14 @@ from aiohttp import web
 from moorage.bodies import read_bounded
 from moorage.distribution import context as ctx
 from moorage.domain.digest import Digest, is_digest
-from moorage.domain.errors import ManifestNotAcceptable, ManifestNotFound, ManifestTooLarge
+from moorage.domain.errors import (
+    InvalidDigest,
+    InvalidTag,
+    ManifestNotAcceptable,
+    ManifestNotFound,
+    ManifestTooLarge,
+    UnsupportedDigest,
+)
 from moorage.domain.manifest import accepts
 from moorage.domain.names import check_tag
 
@@ -28,7 +35,13 @@ def _unknown(name: str, reference: str) -> ManifestNotFound:
 
 
 async def get(request: web.Request) -> web.Response:
-    registry, name, reference = ctx.registry(request), ctx.repository(request), _reference(request)
+    registry, name = ctx.registry(request), ctx.repository(request)
+    try:
+        reference = _reference(request)
+    except (InvalidTag, InvalidDigest, UnsupportedDigest):
+        # Neither a tag nor a digest names no manifest: 404, as the conformance suite expects
+        # (a PUT with such a reference still answers 400 TAG_INVALID).
+        raise _unknown(name, request.match_info["reference"]) from None
     store = ctx.content(request).content
     if request.method == "HEAD":
         head = await store.manifest_head(registry.id, name, reference)

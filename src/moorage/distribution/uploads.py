@@ -53,6 +53,20 @@ async def _mount(request: web.Request, registry_id: int, name: str) -> Digest | 
         return None  # the spec: invalid mount arguments fall back to an upload
     caller = authz.caller(request)
     if not (caller.may(Action.PULL, source) if source else caller.may_everywhere(Action.PULL)):
+        if source is not None and caller.access is not None:
+            # A token without pull on the source: the challenge names both scopes, so a client
+            # that follows it comes back with a token that can mount.
+            registry = ctx.registry(request)
+            raise authz.challenge(
+                request,
+                registry,
+                Action.PUSH,
+                name,
+                f"{caller.describe()} may not pull from repository {source!r} in registry "
+                f"{registry.name!r}, which mounting from it needs",
+                "insufficient_scope",
+                also=[f"repository:{source}:pull"],
+            )
         return None  # no pull on the source: the client uploads the blob instead
     size = await ctx.content(request).mount(registry_id, name, digest, source)
     return None if size is None else digest
