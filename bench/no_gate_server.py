@@ -10,10 +10,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from moorage.access.gate import GATE, Handler
+from moorage.access.gate import GATE, REGISTRY_KEY, Handler
 from moorage.app import create_app
 from moorage.config import Settings
-from moorage.distribution.context import REGISTRY_KEY
 
 
 @web.middleware
@@ -22,7 +21,7 @@ async def resolve_only(request: web.Request, handler: Handler) -> web.StreamResp
     gate = request.app[GATE]
     name = gate.data_plane_registry(request)
     if name is not None:
-        request[REGISTRY_KEY] = await gate.resolver.by_name(name)
+        request[REGISTRY_KEY] = await gate.stores.resolver.by_name(name)
     return await handler(request)
 
 
@@ -30,7 +29,7 @@ def main() -> None:
     settings = Settings(data_dir=Path(sys.argv[1]), port=int(sys.argv[2]), max_ip_rules=20_000)
     app = create_app(settings)
     if "--with-gate" not in sys.argv:
-        app.middlewares[:] = [resolve_only]
+        app.middlewares[:] = [app.middlewares[0], resolve_only]  # keep the client's own
     web.run_app(app, host="127.0.0.1", port=settings.port, print=None, access_log=None)
 
 

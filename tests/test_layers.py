@@ -49,9 +49,6 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 # (file under src/moorage, part it may import for now): each one a debt with an owner.
 TEMPORARY: frozenset[tuple[str, str]] = frozenset(
     {
-        # The gate renders its refusal and sets REGISTRY_KEY with distribution's names: w-gate
-        # (issue 12 section 6) removes both.
-        ("access/gate.py", "distribution"),
         # The registry pages reach the content store through distribution's app key.
         ("portal/registry_views.py", "distribution"),
     }

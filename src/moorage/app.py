@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from moorage import health
 from moorage.access.audit import DenialAudit
 from moorage.access.client import ClientResolver, Forwarding, client_of
-from moorage.access.gate import GATE, Gate, Handler
+from moorage.access.gate import GATE, Gate, GateStores, Handler
 from moorage.access.hosts import RegistryResolver, registry_name_from_host
 from moorage.access.listeners import LISTENERS, Listeners
 from moorage.access.policy import PolicyCache
@@ -37,6 +37,7 @@ from moorage.blobs.driver import BlobDriver
 from moorage.blobs.filesystem import FilesystemDriver
 from moorage.blobs.s3 import open_s3_driver
 from moorage.config import EndpointSpec, Settings
+from moorage.distribution import errors as oci_errors
 from moorage.distribution.acr import create_acr_app
 from moorage.distribution.context import CONTENT, RESOLVER
 from moorage.distribution.oauth import TOKENS, token_routes
@@ -120,24 +121,29 @@ async def open_blob_driver(settings: Settings, stack: contextlib.AsyncExitStack)
     return driver
 
 
-@web.middleware
-async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The network gate, in front of every route (it lets non-data-plane requests pass)."""
-    gate: Gate = request.app[GATE]
-    return await gate.middleware(request, handler)
-
-
 def create_app(settings: Settings) -> web.Application:
     clients = ClientResolver(settings.trusted_proxies, settings.believed_header)
+    listeners = Listeners()
+    # The network gate, in front of every route (it lets non-data-plane requests pass); its
+    # stores are attached at start-up (_lifecycle), before the first request.
+    gate = Gate(
+        clients,
+        PolicyCache(),
+        settings.suffix,
+        oci_errors.respond,
+        listeners,
+        bare_hosts=(urlsplit(settings.base_url).netloc,),
+    )
     app = web.Application(
         client_max_size=settings.max_manifest_bytes + 1024,
         # Health probes answer first (no registry rules apply to a load balancer); then the
-        # client and its scheme are resolved, once, for every route.
-        middlewares=[health.middleware, Forwarding(clients).middleware, _gate],
+        # client and its scheme are resolved, once, for every route; then the network gate.
+        middlewares=[health.middleware, Forwarding(clients).middleware, gate.middleware],
     )
     app[SETTINGS] = settings
     app[CLIENTS] = clients
-    app[LISTENERS] = Listeners()
+    app[LISTENERS] = listeners
+    app[GATE] = gate
     app[THROTTLE] = LoginThrottle()  # one for every sign-in: a secret is guessed anywhere
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_get("/v2", _to_v2_root)
@@ -248,16 +254,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         header = request.headers.get("Authorization")
         return await trusted_service(authenticator, header, registry, client)
 
-    app[GATE] = Gate(
-        resolver,
-        app[CLIENTS],
-        PolicyCache(),
-        audit,
-        settings.suffix,
-        listeners,
-        trusted,
-        bare_hosts=(urlsplit(settings.base_url).netloc,),
-    )
+    app[GATE].open(GateStores(resolver, audit, trusted))
     tasks = [
         asyncio.create_task(_purge_uploads(content, settings)),
         asyncio.create_task(audit.run()),

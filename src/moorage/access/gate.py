@@ -4,11 +4,17 @@ A thin middleware over the pure `decide()`. It runs before authentication (a ref
 learns nothing about credentials) for every route on a registry's login server, and for the
 default registry's data-plane paths on the bare host. The management API, identity endpoints
 and portal on the bare host are not subject to a registry's rules.
+
+The gate owns its request keys (the registry it resolved; the client is access/client.py's) and
+answers through the renderer the wiring hands it (the data plane's error body): it imports
+nothing of distribution/. It is built with the application and opened, once the stores are,
+before the first request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import hdrs, web
@@ -18,9 +24,7 @@ from moorage.access.client import CLIENT_KEY, ClientAddress, ClientResolver
 from moorage.access.hosts import RegistryResolver, is_bare_host, registry_name_from_host
 from moorage.access.listeners import Listeners
 from moorage.access.policy import PolicyCache
-from moorage.distribution.context import REGISTRY_KEY
-from moorage.distribution.errors import DENIED, RegistryError, render, translate
-from moorage.domain.errors import DomainError, RegistryNotFound
+from moorage.domain.errors import DomainError, NetworkAccessDenied, RegistryNotFound
 from moorage.domain.network import (
     ALLOW_TRUSTED_SERVICE,
     AccessFacts,
@@ -33,33 +37,51 @@ from moorage.domain.registry import Registry
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DATA_PLANE_PATHS: Final = ("/v2", "/oauth2/", "/acr/")
-API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
-
+REGISTRY_KEY: Final = web.RequestKey("registry", Registry)
+"""The registry the gate resolved and admitted the request to."""
 
 TrustedBypass = Callable[[web.Request, Registry, str], Awaitable[bool]]
 """Whether the request carries the valid credentials of a trusted service (for the bypass)."""
+Render = Callable[[DomainError], web.StreamResponse]
+"""How a refusal (or a Host that names no registry) is answered: the data plane's error body."""
+
+
+@dataclass(frozen=True, slots=True)
+class GateStores:
+    """What the gate reads from the metadata store, there once the store is open."""
+
+    resolver: RegistryResolver
+    audit: DenialAudit
+    trusted: TrustedBypass | None = None
 
 
 class Gate:
     def __init__(
         self,
-        resolver: RegistryResolver,
         clients: ClientResolver,
         policies: PolicyCache,
-        audit: DenialAudit,
         suffix: str,
+        render: Render,
         listeners: Listeners | None = None,
-        trusted: TrustedBypass | None = None,
         bare_hosts: tuple[str, ...] = (),
     ) -> None:
-        self.resolver = resolver
         self.clients = clients
         self.policies = policies
-        self.audit = audit
         self.suffix = suffix
+        self.render = render
         self.listeners = listeners or Listeners()
-        self.trusted = trusted
         self.bare_hosts = bare_hosts
+        self._stores: GateStores | None = None
+
+    def open(self, stores: GateStores) -> None:
+        """Attach the stores (at start-up, before the first request)."""
+        self._stores = stores
+
+    @property
+    def stores(self) -> GateStores:
+        if self._stores is None:  # fails closed: no request is judged without the rules
+            raise RuntimeError("the network gate is used before the metadata store is open")
+        return self._stores
 
     def data_plane_registry(self, request: web.Request) -> str | None:
         """The registry a data-plane request is for; None for the management host's routes.
@@ -73,7 +95,7 @@ class Gate:
         if not request.path.startswith(DATA_PLANE_PATHS):
             return None
         if is_bare_host(host, self.suffix, self.bare_hosts):
-            return self.resolver.default_registry
+            return self.stores.resolver.default_registry
         raise RegistryNotFound(
             f"no registry has the login server {host!r}; registries answer at <name>.{self.suffix}",
             host=host,
@@ -82,18 +104,19 @@ class Gate:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         endpoint = self.listeners.endpoint_for(request)
+        stores = self.stores
         try:
             name = self.data_plane_registry(request)
         except DomainError as e:
-            return _oci(translate(e))
+            return self.render(e)
         if name is None:
             if endpoint is not None:
                 raise web.HTTPNotFound(text="a private endpoint serves registries only\n")
             return await handler(request)
         try:
-            registry = await self.resolver.by_name(name)
+            registry = await stores.resolver.by_name(name)
         except DomainError as e:
-            return _oci(translate(e))
+            return self.render(e)
         client = request.get(CLIENT_KEY) or self.clients.resolve(request)
         facts = client.facts
         if endpoint is not None:
@@ -103,16 +126,16 @@ class Gate:
         if (
             isinstance(decision, Deny)
             and endpoint is None
-            and self.trusted is not None
+            and stores.trusted is not None
             and registry.network_rule_bypass_options == "AzureServices"
-            and await self.trusted(request, registry, str(client.address))
+            and await stores.trusted(request, registry, str(client.address))
         ):
             decision = ALLOW_TRUSTED_SERVICE
         if isinstance(decision, Deny):
-            self.audit.record(registry.id, client, request.method, request.path, decision.reason)
+            stores.audit.record(registry.id, client, request.method, request.path, decision.reason)
             # A refusal is a 403 on every route and method, never a 401 with a challenge: a 401
             # on the version check makes skopeo/podman/docker report a password problem.
-            return _oci(self.refusal(decision, client, registry, endpoint))
+            return self.render(self.refusal(decision, client, registry, endpoint))
         request[REGISTRY_KEY] = registry
         response = await handler(request)
         if request.path == "/v2/" and request.method in ("GET", "HEAD") and not response.prepared:
@@ -128,7 +151,7 @@ class Gate:
         client: ClientAddress,
         registry: Registry,
         endpoint: str | None = None,
-    ) -> RegistryError:
+    ) -> NetworkAccessDenied:
         detail: dict[str, object] = {
             "client": str(client.address),
             "registry": registry.name,
@@ -154,20 +177,14 @@ class Gate:
                 connection=connection.name if connection else None,
                 state=connection.status.value if connection else None,
             )
-            return RegistryError(DENIED, message, detail)
+            return NetworkAccessDenied(message, **detail)
         message = denial_message(
             decision,
             client=str(client.address),
             registry=registry.name,
             login_server=registry.login_server,
         )
-        return RegistryError(DENIED, message, detail)
+        return NetworkAccessDenied(message, **detail)
 
 
 GATE: Final = web.AppKey("gate", Gate)
-
-
-def _oci(error: RegistryError) -> web.Response:
-    response = render(error)
-    response.headers.update(API_VERSION)
-    return response

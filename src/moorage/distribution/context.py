@@ -12,6 +12,7 @@ from typing import Final
 
 from aiohttp import web
 
+from moorage.access.gate import REGISTRY_KEY
 from moorage.access.hosts import RegistryResolver
 from moorage.distribution.errors import RANGE_INVALID, RegistryError
 from moorage.distribution.service import RegistryContent
@@ -22,7 +23,6 @@ from moorage.domain.registry import Registry
 
 CONTENT: Final = web.AppKey("content", RegistryContent)
 RESOLVER: Final = web.AppKey("resolver", RegistryResolver)
-REGISTRY_KEY: Final = web.RequestKey("registry", Registry)
 MAX_PAGE: Final = 10_000
 
 # Offsets of at most 19 digits (int64): a longer number is no offset, and int() of thousands

@@ -187,6 +187,7 @@ TRANSLATION: dict[type[domain.DomainError], ErrorCode] = {
     domain.ManifestNotFound: MANIFEST_UNKNOWN,
     domain.ManifestNotAcceptable: MANIFEST_UNKNOWN,
     domain.RegistryNotFound: NAME_UNKNOWN,
+    domain.NetworkAccessDenied: DENIED,
     domain.RepositoryNotFound: NAME_UNKNOWN,
     domain.BlobNotFound: BLOB_UNKNOWN,
     domain.BlobInUse: BLOB_IN_USE,
@@ -262,3 +263,11 @@ def render(error: RegistryError) -> web.Response:
     text = json.dumps(body)
     headers = {"Content-Type": "application/json", **error.headers}
     return web.Response(status=error.error.status, text=text, headers=headers)
+
+
+def respond(error: domain.DomainError) -> web.Response:
+    """A domain error as a complete OCI answer (body, status, API version header): what the
+    wiring hands the network gate, which renders its refusals and unknown hosts through it."""
+    response = render(translate(error))
+    response.headers["Docker-Distribution-API-Version"] = "registry/2.0"
+    return response

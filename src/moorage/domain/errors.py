@@ -49,6 +49,10 @@ class RegistryNotFound(DomainError):
     pass
 
 
+class NetworkAccessDenied(DomainError):
+    """The network gate refused the client: its message says who, why and what grants access."""
+
+
 class RegistryExists(DomainError):
     pass
 

@@ -197,6 +197,7 @@ TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
 # test_error_translations.py keeps them whole).
 NOT_RAISED_HERE: frozenset[type[domain.DomainError]] = frozenset(
     (
+        domain.NetworkAccessDenied,  # the network gate answers it on the data plane
         domain.InvalidDigest,
         domain.UnsupportedDigest,
         domain.InvalidName,

@@ -78,6 +78,7 @@ TRANSLATION: dict[type[domain.DomainError], int] = {
 # Raised only while a client pushes or asks for a token: the portal does neither.
 NOT_RAISED_HERE: frozenset[type[domain.DomainError]] = frozenset(
     (
+        domain.NetworkAccessDenied,  # the network gate answers it on the data plane
         domain.InvalidManifest,
         domain.ManifestTooLarge,
         domain.ManifestReferenceUnknown,
