@@ -68,11 +68,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.stop()
 
 
-def _send(server: Server, method: str, url: str, host: str) -> httpx.Response:
+@pytest.fixture(scope="module")
+def source() -> Iterator[httpx.Client]:
+    """A client whose connections come from SOURCE."""
+    with client_from(SOURCE, timeout=30, trust_env=False) as c:
+        yield c
+
+
+def _send(c: httpx.Client, server: Server, method: str, url: str, host: str) -> httpx.Response:
     """One request from SOURCE, with valid credentials (they must change nothing)."""
     headers = {"Host": host, "Authorization": owner_authorization(server)}
-    with client_from(SOURCE, timeout=30, trust_env=False) as c:
-        return c.request(method, url, headers=headers)
+    return c.request(method, url, headers=headers)
 
 
 def _assert_refused(r: httpx.Response, registry: str, *words: str) -> None:
@@ -125,11 +131,15 @@ WHERE = {
 
 @pytest.mark.parametrize("where", sorted(WHERE))
 @pytest.mark.parametrize(("method", "path"), ROUTES_TO_REFUSE)
-def test_every_route_refuses_with_403(server: Server, where: str, method: str, path: str) -> None:
+def test_every_route_refuses_with_403(
+    server: Server, source: httpx.Client, where: str, method: str, path: str
+) -> None:
     listener, host_registry, registry, words = WHERE[where]
     if listener == "private":
         address, port = PRIVATE, server.pe_port  # type: ignore[attr-defined]
     else:
         address, port = "127.0.0.1", server.port
     host = f"{host_registry}.localhost:{port}" if host_registry else f"127.0.0.1:{port}"
-    _assert_refused(_send(server, method, f"http://{address}:{port}{path}", host), registry, *words)
+    _assert_refused(
+        _send(source, server, method, f"http://{address}:{port}{path}", host), registry, *words
+    )
