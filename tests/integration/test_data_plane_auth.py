@@ -188,9 +188,10 @@ def test_admin_user_basic_and_token_flow(shared_server: Server, mgmt: Management
         assert reg.request("GET", "/v2/_catalog", headers=bearer(token)).json() == {
             "repositories": ["team/app"]
         }
-        # Asked for pull only: no push, and the 401 says which scope to ask for.
+        # Asked for pull only: no push. A write a token lacks is a 403 (oras asks for a new
+        # token only after one) whose challenge says which scope to ask for.
         r = reg.request("POST", "/v2/team/app/blobs/uploads/", headers=bearer(token))
-        error_of(r, 401, "UNAUTHORIZED")
+        error_of(r, 403, "DENIED")
         assert challenge(r)["error"] == "insufficient_scope"
         assert challenge(r)["scope"] == "repository:team/app:pull,push"
         # Nor any other repository.
@@ -476,7 +477,7 @@ def test_anonymous_pull(shared_server: Server, mgmt: Management) -> None:
         # Never a push, a delete or the catalog.
         assert reg.push("public/app", None, tag="v2").status_code == 401
         r = reg.request("POST", "/v2/public/app/blobs/uploads/", headers=bearer(token))
-        error_of(r, 401, "UNAUTHORIZED")
+        error_of(r, 403, "DENIED")  # a token that lacks a write
         error_of(reg.request("GET", "/v2/_catalog"), 401, "UNAUTHORIZED")
         error_of(reg.request("GET", "/v2/_catalog", headers=bearer(token)), 401, "UNAUTHORIZED")
 
