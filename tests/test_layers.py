@@ -38,7 +38,12 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "health": frozenset({"access", "blobs", "store"}),
     "app": frozenset(
         {"domain", "blobs", "store", "auth", "access", "distribution", "management", "portal"}
-        | {"config", "startup", "bodies", "health"}
+        | {"config", "startup", "bodies", "health", "wiring"}
+    ),
+    # builds the services of every part (app.py hands them to each part's setup)
+    "wiring": frozenset(
+        {"domain", "blobs", "store", "auth", "access", "distribution", "management", "portal"}
+        | {"config", "startup", "health"}
     ),
     # the management API over HTTP; + app and config (`moorage serve`), auth (`moorage keys`
     # and the TLS files `serve --tls` makes).

@@ -11,114 +11,54 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from botocore.exceptions import BotoCoreError, ClientError
-from sqlalchemy.exc import DBAPIError
 
 from moorage import health
-from moorage.access.audit import DenialAudit
-from moorage.access.client import ClientResolver, Forwarding, client_of
-from moorage.access.gate import GATE, Gate, GateStores, Handler
-from moorage.access.hosts import RegistryResolver, registry_name_from_host
+from moorage.access import wiring as access_wiring
+from moorage.access.client import ClientResolver, Forwarding
+from moorage.access.gate import GATE, Gate, Handler
+from moorage.access.hosts import registry_name_from_host
 from moorage.access.listeners import LISTENERS, Listeners
 from moorage.access.policy import PolicyCache
-from moorage.auth.bootstrap import OWNER_FILE, ensure_owner_credential
-from moorage.auth.cipher import SecretBox
-from moorage.auth.dataplane import AUTHENTICATOR, Authenticator
-from moorage.auth.identity import IDENTITY, IdentityService, identity_routes
-from moorage.auth.keys import SigningKeys
-from moorage.auth.principals import PrincipalStore
-from moorage.auth.registry_oauth import RegistryTokenService
-from moorage.auth.registry_tokens import RegistryTokens
-from moorage.auth.secrets import new_hashed_secret
+from moorage.auth import wiring as auth_wiring
+from moorage.auth.bootstrap import OWNER_FILE
+from moorage.auth.identity import identity_routes
 from moorage.auth.throttle import THROTTLE, LoginThrottle
-from moorage.auth.tokens import TokenService
-from moorage.auth.trusted import trusted_service
-from moorage.blobs.driver import BlobDriver
-from moorage.blobs.filesystem import FilesystemDriver
-from moorage.blobs.s3 import open_s3_driver
 from moorage.config import EndpointSpec, Settings
 from moorage.distribution import errors as oci_errors
+from moorage.distribution import wiring as distribution_wiring
 from moorage.distribution.acr import create_acr_app
-from moorage.distribution.context import CONTENT, RESOLVER
-from moorage.distribution.oauth import TOKENS, token_routes
+from moorage.distribution.oauth import token_routes
 from moorage.distribution.routes import create_v2_app
 from moorage.distribution.service import RegistryContent
-from moorage.domain.registry import Registry
+from moorage.management import wiring as management_wiring
 from moorage.management.private_endpoints import (
-    ENDPOINT_LISTENERS,
     PRIVATE_ENDPOINTS,
-    PrivateEndpoints,
 )
-from moorage.management.registries import AUDIT, SERVICE
-from moorage.management.repository_access import REPOSITORY_ACCESS, RepositoryAccess
 from moorage.management.router import Router
 from moorage.management.routes import ROUTES
-from moorage.management.service import ManagementService
 from moorage.portal import networking as portal_networking
 from moorage.portal import registries as portal_registries
 from moorage.portal import registry_pages as portal_registry_pages
 from moorage.portal import web as portal_web
-from moorage.portal.sessions import Sessions
-from moorage.startup import StartupError, cannot_listen
-from moorage.store.audit import AuditStore
-from moorage.store.content import ContentStore
-from moorage.store.credentials import CredentialStore
-from moorage.store.database import Database
-from moorage.store.listings import ContentListings
-from moorage.store.management import SubscriptionStore
-from moorage.store.portal_sessions import PortalSessionStore
-from moorage.store.private_endpoints import PrivateEndpointStore
+from moorage.portal import wiring as portal_wiring
+from moorage.startup import cannot_listen
 from moorage.store.registries import RegistryStore
-from moorage.store.repository_tokens import TokenStore
-from moorage.store.scope_maps import ScopeMapStore
-from moorage.store.uploads import UploadStore
-from moorage.store.virtual_network_rules import VirtualNetworkRuleStore
-from moorage.store.virtual_networks import VirtualNetworkStore
+from moorage.wiring import Services, build_services
+from moorage.wiring import prepare_data_dir as prepare_data_dir
 
 log = logging.getLogger("moorage")
 SETTINGS: Final = web.AppKey("settings", Settings)
 REGISTRIES: Final = web.AppKey("registries", RegistryStore)
 CLIENTS: Final = web.AppKey("clients", ClientResolver)
 PURGE_EVERY_SECONDS = 3600.0
-
-
-def prepare_data_dir(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-
-async def open_stores(settings: Settings) -> tuple[Database, RegistryStore]:
-    """Open (and migrate) the metadata store; used by the server and by offline commands."""
-    prepare_data_dir(settings)
-    db = Database(settings.database_url)
-    try:
-        await db.migrate()
-    except (OSError, DBAPIError) as e:
-        await db.close()
-        if db.is_sqlite:
-            raise
-        raise StartupError(f"--database: cannot use {db.address}: {e}") from None
-    registries = RegistryStore(
-        db,
-        login_server_suffix=settings.suffix,
-        location=settings.location,
-        max_ip_rules=settings.max_ip_rules,
-    )
-    return db, registries
-
-
-async def open_blob_driver(settings: Settings, stack: contextlib.AsyncExitStack) -> BlobDriver:
-    """The filesystem driver in the data directory, or the S3 driver of `--blob-store` once
-    its bucket answers (closed with `stack`)."""
-    location = settings.s3_location
-    if location is None:
-        return FilesystemDriver(settings.data_dir)
-    driver = await stack.enter_async_context(open_s3_driver(location))
-    try:
-        await driver.check()
-    except (ClientError, BotoCoreError, OSError) as e:
-        await stack.aclose()
-        raise StartupError(f"--blob-store: cannot use {location.address}: {e}") from None
-    return driver
+# Each part keeps what it needs of the services (its wiring.py says what).
+PART_SETUPS: Final[tuple[Callable[[web.Application, Services], None], ...]] = (
+    access_wiring.setup,
+    auth_wiring.setup,
+    distribution_wiring.setup,
+    management_wiring.setup,
+    portal_wiring.setup,
+)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -187,77 +127,14 @@ async def _to_v2_root(request: web.Request) -> web.StreamResponse:
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    db, registries = await open_stores(settings)
-    await registries.ensure(settings.default_registry)
-    principals = PrincipalStore(db)
-    tenant = await principals.ensure_tenant()
-    subscriptions = SubscriptionStore(db)
-    subscription, default_group = await subscriptions.ensure_default(tenant, settings.location)
-    keys = SigningKeys.load_or_create(settings.data_dir)
-    tokens = TokenService(keys, issuer=f"{settings.base_url}/{tenant}/v2.0")
-    credential = await ensure_owner_credential(
-        principals, settings.data_dir, tenant_id=tenant, subscription_id=subscription.id
-    )
-    log.info("owner credential: %s", credential)
-    resolver = RegistryResolver(registries, settings.default_registry)
-    audit = DenialAudit(AuditStore(db))
-    listeners = app[LISTENERS]
-    app[AUDIT] = audit
-    stack = contextlib.AsyncExitStack()
-    driver = await open_blob_driver(settings, stack)
-    content = RegistryContent(
-        ContentStore(db),
-        UploadStore(db),
-        driver,
-        listings=ContentListings(db),
-        max_manifest_bytes=settings.max_manifest_bytes,
-    )
-    app[REGISTRIES] = registries
-    app[CONTENT] = content
-    app[health.READINESS] = health.Readiness(db, driver)
-    app[RESOLVER] = resolver
-    identity = app[IDENTITY] = IdentityService(
-        principals, tokens, tenant, settings.base_url, throttle=app[THROTTLE], client_of=client_of
-    )
-    app[portal_web.SESSIONS] = Sessions(PortalSessionStore(db))
-    cipher = SecretBox.load_or_create(settings.data_dir)
-    credentials = CredentialStore(db)
-    app[SERVICE] = ManagementService(
-        registries,
-        subscriptions,
-        credentials,
-        cipher,
-        resolver,
-        VirtualNetworkStore(db),
-        VirtualNetworkRuleStore(db),
-    )
-    registry_tokens = RegistryTokens(
-        keys, issuer=f"{settings.base_url}/oauth2/token", tenant_id=tenant
-    )
-    endpoints = PrivateEndpointStore(db)
-    for spec in settings.endpoints:
-        await endpoints.ensure_declared(spec.name, spec.address, spec.port, default_group.id)
-    await endpoints.release_undeclared([spec.name for spec in settings.endpoints])
-    app[PRIVATE_ENDPOINTS] = PrivateEndpoints(app[SERVICE], endpoints)
-    app[ENDPOINT_LISTENERS] = listeners
-    token_store = TokenStore(db, new_secret=new_hashed_secret)
-    app[REPOSITORY_ACCESS] = RepositoryAccess(app[SERVICE], ScopeMapStore(db), token_store)
-    authenticator = app[AUTHENTICATOR] = Authenticator(
-        credentials, cipher, token_store, principals, registry_tokens, app[THROTTLE]
-    )
-    db.changes.subscribe(authenticator.forget)
-    app[TOKENS] = RegistryTokenService(
-        authenticator, registry_tokens, identity, settings.management_audiences
-    )
-
-    async def trusted(request: web.Request, registry: Registry, client: str) -> bool:
-        header = request.headers.get("Authorization")
-        return await trusted_service(authenticator, header, registry, client)
-
-    app[GATE].open(GateStores(resolver, audit, trusted))
+    services = await build_services(settings, app[LISTENERS], app[THROTTLE])
+    for setup in PART_SETUPS:
+        setup(app, services)
+    app[health.READINESS] = services.readiness
+    app[REGISTRIES] = services.registries
     tasks = [
-        asyncio.create_task(_purge_uploads(content, settings)),
-        asyncio.create_task(audit.run()),
+        asyncio.create_task(_purge_uploads(services.content, settings)),
+        asyncio.create_task(services.audit.run()),
     ]
     try:
         yield
@@ -267,9 +144,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await audit.flush()
-        await db.close()
-        await stack.aclose()
+        await services.audit.flush()
+        await services.db.close()
+        await services.closing.aclose()
 
 
 async def _purge_uploads(content: RegistryContent, settings: Settings) -> None:
