@@ -40,6 +40,21 @@ class Caller:
     access: tuple[Scope, ...] | None = None
     catalog: tuple[str, ...] = ()
     source: Source | None = None  # the credential that proved it (None: anonymous)
+    refused: tuple[Scope, ...] = ()  # what its token's request asked for and did not get
+
+    def meant(self, repository: str) -> Action | None:
+        """The write its token was asked for and refused on `repository` (push before delete):
+        what the holder set out to do there."""
+        asked = {
+            a
+            for s in self.refused
+            if s.type == "repository" and s.name == repository
+            for a in s.actions
+        }
+        for action in (Action.PUSH, Action.DELETE):
+            if action.value in asked:
+                return action
+        return None
 
     def may(self, action: Action, repository: str) -> bool:
         if self.permissions is not None:

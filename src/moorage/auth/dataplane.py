@@ -316,6 +316,7 @@ class Authenticator:
             access=claims.access,
             catalog=claims.catalog,
             source=claims.source,
+            refused=claims.refused,
         )
 
     async def _still_standing(self, registry: Registry, claims: RegistryClaims, use: Use) -> None:

@@ -30,7 +30,7 @@ from moorage.auth.dataplane import Authenticator
 from moorage.auth.identity import SECRET_GENERATION, IdentityService
 from moorage.auth.registry_tokens import RegistryTokens
 from moorage.auth.tokens import InvalidToken
-from moorage.domain.access import InvalidTokenRequest, Scope, grant, parse_scopes
+from moorage.domain.access import InvalidTokenRequest, Scope, grant, parse_scopes, refused
 from moorage.domain.registry import Registry
 
 REGISTRY_AUDIENCE = "https://containerregistry.azure.net"
@@ -164,6 +164,7 @@ class RegistryTokenService:
                 granted,
                 caller.permissions.catalog_patterns() if caller.permissions.catalog else (),
                 source=caller.source,
+                refused=refused(requested, granted),
             )
         except InvalidToken as error:  # the credential expired a moment ago
             raise Unauthorized(f"no access token: {error.message}") from None

@@ -86,6 +86,8 @@ class RegistryClaims:
     access: tuple[Scope, ...] = ()
     catalog: tuple[str, ...] = ()
     source: Source | None = None
+    refused: tuple[Scope, ...] = ()
+    """Repository actions the token request asked for and did not get."""
 
 
 class RegistryTokens:
@@ -115,6 +117,7 @@ class RegistryTokens:
         catalog: Sequence[str] = (),
         *,
         source: Source | None = None,
+        refused: Sequence[Scope] = (),
     ) -> str:
         extra: dict[str, Any] = {
             "use": "access",
@@ -122,6 +125,8 @@ class RegistryTokens:
             "rid": registry.id,
             "access": [scope.claim() for scope in access],
         }
+        if refused:  # asked for and not granted: a later refusal names what was meant
+            extra["refused"] = [scope.claim() for scope in refused]
         if catalog:
             extra["catalog"] = list(catalog)
         return self._issue(registry, subject, self.access_ttl, extra, source)
@@ -184,6 +189,7 @@ class RegistryTokens:
             if isinstance(catalog, list)
             else (),
             source=Source.from_claim(claims_dict.get("src")),
+            refused=tuple(access_from_claim(claims_dict.get("refused"))),
         )
         if use == "access":
             self._verified[token] = (registry.id, claims)

@@ -125,7 +125,8 @@ async def authorize(request: web.Request, need: Need) -> Caller:
         registry,
         need,
         repository,
-        f"{found.describe()} may not {_what(need, repository)} in registry {registry.name!r}",
+        f"{found.describe()} may not {_what(_meant(found, need, repository), repository)} "
+        f"in registry {registry.name!r}",
         "insufficient_scope",
     )
     if found.access is not None and need in _WRITES:
@@ -143,6 +144,14 @@ def _holds(found: Caller, need: Need, repository: str | None) -> bool:
         return found.may_list()
     assert isinstance(need, Action) and repository is not None
     return found.may(need, repository)
+
+
+def _meant(found: Caller, need: Need, repository: str | None) -> Need:
+    """The action to name in a refusal: a pull refused on the way to a push (the tools first
+    ask whether the blob is there) names the push the token was asked for and refused."""
+    if need is Action.PULL and repository is not None:
+        return found.meant(repository) or need
+    return need
 
 
 def _what(need: Need, repository: str | None) -> str:

@@ -283,6 +283,22 @@ def grant(permissions: Permissions, requested: Sequence[Scope]) -> list[Scope]:
     return granted
 
 
+def refused(requested: Sequence[Scope], granted: Sequence[Scope]) -> list[Scope]:
+    """The repository actions `requested` asked for and `granted` leaves out (a token records
+    them, so a refusal can name what its holder meant to do: push, not pull)."""
+    given = {(s.type, s.name): set(s.actions) for s in granted}
+    out: list[Scope] = []
+    for scope in requested:
+        if scope.type != "repository":
+            continue
+        missing = tuple(
+            a for a in scope.actions if a not in given.get((scope.type, scope.name), ())
+        )
+        if missing:
+            out.append(Scope(scope.type, scope.name, missing))
+    return out
+
+
 def permits(access: Sequence[Scope], kind: str, name: str, action: str) -> bool:
     """Whether a token's granted `access` covers `action` on (kind, name)."""
     return any(

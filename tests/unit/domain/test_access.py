@@ -27,6 +27,7 @@ from moorage.domain.access import (
     parse_scope_map_action,
     parse_scopes,
     permits,
+    refused,
 )
 
 PROPERTIES = settings(max_examples=300, deadline=None)
@@ -604,3 +605,25 @@ def test_every_requested_action_that_is_held_is_granted(
         expected = {a.value for a in permissions.actions_on(scope.name)} & wanted
         got = _asked(granted, scope.type, scope.name)
         assert expected <= got
+
+
+@pytest.mark.parametrize(
+    ("requested", "granted", "expected"),
+    [
+        ("repository:other:pull,push", "", ["repository:other:pull,push"]),
+        ("repository:app:pull,push", "repository:app:pull", ["repository:app:push"]),
+        ("repository:app:pull,push", "repository:app:pull,push", []),
+        ("registry:catalog:*", "", []),  # only repository actions are recorded
+        (
+            "repository:a:pull repository:b:delete",
+            "repository:a:pull",
+            ["repository:b:delete"],
+        ),
+    ],
+)
+def test_refused_is_what_was_asked_and_not_granted(
+    requested: str, granted: str, expected: list[str]
+) -> None:
+    asked = parse_scopes([requested])
+    given = parse_scopes([granted]) if granted else []
+    assert [str(s) for s in refused(asked, given)] == expected
