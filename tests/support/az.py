@@ -6,6 +6,7 @@ the tests install the version named here into a cache directory the first time t
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -23,6 +24,16 @@ def az_program() -> Path:
     az = venv / "bin" / "az"
     if az.exists():
         return az
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # Test processes run in parallel (pytest-xdist): one installs while the others wait.
+    with (CACHE / f"azure-cli-{AZ_VERSION}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _install(venv, az)
+
+
+def _install(venv: Path, az: Path) -> Path:
+    if az.exists():
+        return az  # another test process installed it while this one waited
     uv = shutil.which("uv")
     problem = None
     if uv is None:
