@@ -34,7 +34,7 @@ async def test_create_and_authenticate(principals: PrincipalStore) -> None:
     ("app_id", "given"),
     [
         ("same", "wrong"),
-        (str(uuid.uuid4()), "same"),
+        ("5e297b11-61a7-4a81-96c6-c87db4ff5c5a", "same"),  # a GUID no principal has
         ("not-a-guid", "same"),
         ("same", ""),
     ],
