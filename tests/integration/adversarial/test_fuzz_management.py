@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 
 from moorage.management.routes import ROUTES, openapi_document
 from tests.support.management import Management
@@ -74,29 +74,38 @@ def _pin(case: Any, owner: Management) -> None:
             params[name] = value
 
 
-@schema.parametrize()
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=list(HealthCheck),
-)
-def test_no_input_answers_5xx(case: Any, fuzz_server: Server, owner: Management) -> None:
-    if not _STARTED:
-        _STARTED.append(time.monotonic())
-    if time.monotonic() - _STARTED[0] > TIME_LIMIT:
-        return  # the time limit: the examples left are not sent (the figure says how many ran)
-    _pin(case, owner)
-    token = owner.http.headers["Authorization"]
-    response = case.call(base_url=fuzz_server.url, headers={"Authorization": token}, timeout=30)
-    STATUSES[response.status_code] += 1
-    assert response.status_code < 500, (
-        f"{case.method} {case.formatted_path} query={case.query} body={str(case.body)[:300]}"
-        f" -> {response.status_code} {response.text[:500]}\n"
-        + "\n".join(fuzz_server.log().splitlines()[-30:])
+# One test per operation, each with its own id: schemathesis' own parametrize gives every
+# operation the same test id, and pytest-xdist (the suite runs on two processes) then runs one.
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
+def test_no_input_answers_5xx(operation: Any, fuzz_server: Server, owner: Management) -> None:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
     )
+    def fuzz(case: Any) -> None:
+        if not _STARTED:
+            _STARTED.append(time.monotonic())
+        if time.monotonic() - _STARTED[0] > TIME_LIMIT:
+            return  # the time limit: the examples left are not sent (the figure says how many)
+        _pin(case, owner)
+        token = owner.http.headers["Authorization"]
+        response = case.call(base_url=fuzz_server.url, headers={"Authorization": token}, timeout=30)
+        STATUSES[response.status_code] += 1
+        assert response.status_code < 500, (
+            f"{case.method} {case.formatted_path} query={case.query} body={str(case.body)[:300]}"
+            f" -> {response.status_code} {response.text[:500]}\n"
+            + "\n".join(fuzz_server.log().splitlines()[-30:])
+        )
+
+    fuzz()
 
 
 def test_the_server_log_has_no_traceback(fuzz_server: Server) -> None:
