@@ -207,3 +207,22 @@ class InvalidJson(DomainError):
 
 class StorageFull(DomainError):
     """The blob store or the metadata store has no space left (ENOSPC, SQLITE_FULL)."""
+
+
+# Raised only while a client speaks the registry API (network refusals, pushes, uploads, ranges
+# and pages of its listings): the management API and the portal list these as not raised there.
+REGISTRY_API_ONLY: frozenset[type[DomainError]] = frozenset(
+    (
+        NetworkAccessDenied,
+        InvalidManifest,
+        ManifestTooLarge,
+        ManifestReferenceUnknown,
+        ManifestNotAcceptable,
+        UploadNotFound,
+        UploadOutOfOrder,
+        DigestMismatch,
+        SizeMismatch,
+        InvalidRange,
+        InvalidPagination,
+    )
+)

@@ -195,30 +195,17 @@ TRANSLATION: dict[type[domain.DomainError], ArmCode] = {
 # Raised by the registry API (/v2, /oauth2, /acr/v1) only: one reaching the management API is
 # a bug, a logged 500 (as is any error in neither set; tests/unit/domain/
 # test_error_translations.py keeps them whole).
-NOT_RAISED_HERE: frozenset[type[domain.DomainError]] = frozenset(
-    (
-        domain.NetworkAccessDenied,  # the network gate answers it on the data plane
-        domain.InvalidDigest,
-        domain.UnsupportedDigest,
-        domain.InvalidName,
-        domain.InvalidTag,
-        domain.InvalidManifest,
-        domain.ManifestTooLarge,
-        domain.ManifestReferenceUnknown,
-        domain.RepositoryNotFound,
-        domain.BlobNotFound,
-        domain.ManifestNotFound,
-        domain.ManifestNotAcceptable,
-        domain.UploadNotFound,
-        domain.UploadOutOfOrder,
-        domain.DigestMismatch,
-        domain.SizeMismatch,
-        domain.InvalidRange,
-        domain.InvalidPagination,
-        domain.BlobInUse,
-        InvalidTokenRequest,
-    )
-)
+NOT_RAISED_HERE: frozenset[type[domain.DomainError]] = domain.REGISTRY_API_ONLY | {
+    domain.InvalidDigest,
+    domain.UnsupportedDigest,
+    domain.InvalidName,
+    domain.InvalidTag,
+    domain.RepositoryNotFound,
+    domain.BlobNotFound,
+    domain.ManifestNotFound,
+    domain.BlobInUse,
+    InvalidTokenRequest,
+}
 
 
 def translate(exc: domain.DomainError) -> ArmError:

@@ -76,23 +76,10 @@ TRANSLATION: dict[type[domain.DomainError], int] = {
 }
 
 # Raised only while a client pushes or asks for a token: the portal does neither.
-NOT_RAISED_HERE: frozenset[type[domain.DomainError]] = frozenset(
-    (
-        domain.NetworkAccessDenied,  # the network gate answers it on the data plane
-        domain.InvalidManifest,
-        domain.ManifestTooLarge,
-        domain.ManifestReferenceUnknown,
-        domain.ManifestNotAcceptable,
-        domain.UploadNotFound,
-        domain.UploadOutOfOrder,
-        domain.DigestMismatch,
-        domain.SizeMismatch,
-        domain.InvalidRange,
-        domain.InvalidPagination,
-        domain.InvalidJson,
-        InvalidTokenRequest,
-    )
-)
+NOT_RAISED_HERE: frozenset[type[domain.DomainError]] = domain.REGISTRY_API_ONLY | {
+    domain.InvalidJson,
+    InvalidTokenRequest,
+}
 
 
 class FormError(Exception):
